@@ -1,0 +1,79 @@
+"""build_app(settings): the one ASGI application serving every face of every instance.
+
+The first path segment names the instance (the ZeyOS client derives the instance from a
+platform URL with exactly one path segment, so officina lives at the host root). Each face
+is mounted below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from officina import __version__
+from officina.core.store import Instances
+from officina.migrations.runner import upgrade
+from officina.settings import Settings
+from officina.zeyos import auth_routes as zeyos_auth
+from officina.zeyos import http as zeyos_http
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def _index(request: Request) -> Response:
+    instances: Instances = request.app.state.instances
+    base = str(request.base_url).rstrip("/")
+    return _json(
+        {
+            "name": "officina",
+            "version": __version__,
+            "faces": face_urls(base, "{instance}"),
+            "instances": len(instances.names()),
+        }
+    )
+
+
+async def _healthz(request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+def face_urls(base: str, instance: str) -> dict[str, str]:
+    """Base URL of every face of one instance, as printed by ``officina serve``."""
+    root = f"{base}/{instance}"
+    return {
+        "records": f"{root}/api/v1",
+        "auth": f"{root}/auth/v1",
+        "records_openapi": f"{root}/api/v1/openapi.json",
+    }
+
+
+def build_app(settings: Settings, instances: Instances | None = None) -> Starlette:
+    owned = instances is None
+    store_index = instances or Instances(settings, prepare=upgrade)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            store_index.close()
+
+    routes: list[BaseRoute] = [
+        Route("/", _index, methods=["GET"]),
+        Route("/healthz", _healthz, methods=["GET"]),
+        *zeyos_auth.routes(),
+        *zeyos_http.routes(),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.router.redirect_slashes = False
+    app.state.instances = store_index
+    app.state.settings = settings
+    return app

@@ -1,0 +1,420 @@
+"""The ``officina`` command: run the server and administer instances, users and API keys.
+
+Every command finds the store the same way the server does: ``--data-dir`` (embedded SQLite)
+or ``--database-url`` (PostgreSQL), each falling back to its ``OFFICINA_*`` variable. Bad
+input ends the command with a non-zero exit code and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+
+from officina.core import people
+from officina.core.bootstrap import FirstCredentials, create_instance
+from officina.core.store import Instances, Store
+from officina.migrations.runner import upgrade
+from officina.settings import Settings
+
+CREDENTIALS_TAG = "OFFICINA_CREDENTIALS"
+DEFAULT_ADMIN = "admin@example.com"
+URL_LABELS = {"records_openapi": "API docs", "docs": "docs"}
+
+app = typer.Typer(
+    help="officina: one self-hosted back office (records, projects, field-service jobs).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+instance_app = typer.Typer(help="Create and list instances.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users of an instance.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(instance_app, name="instance")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Directory of the embedded SQLite store [env OFFICINA_DATA_DIR; ./officina-data].",
+        show_default=False,
+    ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="A postgresql:// URL selects PostgreSQL [env OFFICINA_DATABASE_URL].",
+        show_default=False,
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+AdminEmail = Annotated[str, typer.Option("--admin-email", help="E-mail of the first admin.")]
+InstanceName = Annotated[
+    str | None,
+    typer.Option("--instance", help="Instance to act on [main].", show_default=False),
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CliError(Exception):
+    """Bad input or state; its message is shown as the one-line error."""
+
+
+def _fail(message: str) -> NoReturn:
+    line = " ".join(message.split()) or "failed"
+    typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(1)
+
+
+def _one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Expected failures become one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (CliError, ValueError) as err:
+            _fail(str(err))
+        except SQLAlchemyError as err:
+            detail = str(getattr(err, "orig", None) or err).strip().splitlines()
+            _fail(f"database error: {detail[0] if detail else type(err).__name__}")
+        except OSError as err:
+            where = f": {err.filename}" if err.filename else ""
+            _fail(f"{err.strerror or err}{where}")
+
+    return wrapper
+
+
+def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> Settings:
+    settings = Settings.from_env(data_dir=data_dir, database_url=database_url, **more)
+    if settings.database_url and not settings.is_postgres:
+        raise CliError("the database URL must start with postgresql://")
+    return settings
+
+
+@contextmanager
+def _open(settings: Settings) -> Iterator[Instances]:
+    instances = Instances(settings, prepare=upgrade)
+    try:
+        yield instances
+    finally:
+        instances.close()
+
+
+def _store(instances: Instances, name: str) -> Store:
+    if not instances.exists(name):
+        raise CliError(f"unknown instance {name!r}")
+    return instances.get(name)
+
+
+def _check_email(email: str) -> str:
+    email = email.strip()
+    if not people.EMAIL.match(email):
+        raise CliError(f"invalid e-mail address {email!r}")
+    return email
+
+
+def _where(settings: Settings) -> str:
+    return "the database" if settings.is_postgres else str(settings.data_dir)
+
+
+def base_url(settings: Settings) -> str:
+    host = settings.host
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def _urls(base: str, instance: str, asgi: Starlette | None) -> dict[str, str]:
+    from officina.app import face_urls
+
+    urls = dict(face_urls(base, instance))
+    paths = {getattr(r, "path", None) for r in (asgi.routes if asgi is not None else [])}
+    if "/docs" in paths:
+        urls["docs"] = f"{base}/docs"
+    return urls
+
+
+def _emit_json(data: Any) -> None:
+    print(json.dumps(data), flush=True)
+
+
+def _console() -> Console:
+    # Wide when piped, so keys and URLs never wrap inside the box.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def show_credentials(
+    creds: FirstCredentials, base: str, urls: dict[str, str], as_json: bool
+) -> None:
+    """The secrets of a new instance: a boxed block for people, one tagged line for scripts."""
+    payload = {
+        "instance": creds.instance,
+        "email": creds.email,
+        "password": creds.password,
+        "api_key": creds.api_key,
+        "base_url": base,
+    }
+    if not as_json:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for label, value in (
+            ("instance", creds.instance),
+            ("admin e-mail", creds.email),
+            ("password", creds.password),
+            ("API key", creds.api_key),
+        ):
+            grid.add_row(label, value)
+        for face, url in urls.items():
+            grid.add_row(URL_LABELS.get(face, face), url)
+        title = "officina is ready — keep these credentials, they are not shown again"
+        _console().print(Panel(grid, title=title, expand=False))
+    print(f"{CREDENTIALS_TAG} {json.dumps(payload)}", flush=True)
+
+
+# -- serve ------------------------------------------------------------------------------
+
+
+def _app_factory() -> Starlette:
+    """Builds the app in each uvicorn worker process from ``OFFICINA_*`` variables."""
+    from officina.app import build_app
+
+    return build_app(Settings.from_env())
+
+
+def _export(settings: Settings) -> None:
+    """Hand the resolved settings to worker processes through the environment."""
+    os.environ["OFFICINA_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+    os.environ["OFFICINA_DATABASE_URL"] = settings.database_url or ""
+    os.environ["OFFICINA_SCHEMA_PREFIX"] = settings.schema_prefix
+    os.environ["OFFICINA_LOG_LEVEL"] = settings.log_level
+    os.environ["OFFICINA_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
+
+
+def _server_options(settings: Settings) -> dict[str, Any]:
+    has = importlib.util.find_spec
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop" if has("uvloop") else "asyncio",
+        "http": "httptools" if has("httptools") else "h11",
+        "log_level": settings.log_level,
+    }
+
+
+@app.command()
+@_one_line_errors
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on [127.0.0.1].", show_default=False)
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [8000].", show_default=False)] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes [1].", show_default=False)
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    admin_email: AdminEmail = DEFAULT_ADMIN,
+    as_json: AsJson = False,
+) -> None:
+    """Run the HTTP server; the first start creates instance 'main' with an admin."""
+    import uvicorn
+
+    from officina.app import build_app
+
+    settings = _settings(data_dir, database_url, host=host, port=port, workers=workers)
+    if settings.workers < 1:
+        raise CliError("--workers must be at least 1")
+    base = base_url(settings)
+    instances = Instances(settings, prepare=upgrade)
+    try:
+        created = None
+        if not instances.names():
+            email = _check_email(admin_email)
+            created = create_instance(instances, settings.default_instance, email)
+        names = instances.names()
+        for name in names:
+            instances.get(name)  # brings every instance to the current schema
+        asgi = build_app(settings, instances)
+        if created is not None:
+            show_credentials(created, base, _urls(base, created.instance, asgi), as_json)
+        elif not as_json:
+            _console().print(f"officina: serving {len(names)} instance(s) at {base}")
+        options = _server_options(settings)
+        if settings.workers == 1:
+            uvicorn.run(asgi, **options)
+            return
+    finally:
+        instances.close()
+    _export(settings)
+    uvicorn.run("officina.cli:_app_factory", factory=True, workers=settings.workers, **options)
+
+
+# -- init and instances -----------------------------------------------------------------
+
+
+@app.command()
+@_one_line_errors
+def init(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    admin_email: AdminEmail = DEFAULT_ADMIN,
+    as_json: AsJson = False,
+) -> None:
+    """Create the store and instance 'main' with an admin; prints its credentials once."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        existing = instances.names()
+        if existing:
+            raise CliError(
+                f"already initialised: {_where(settings)} holds instance(s) {', '.join(existing)}"
+            )
+        _created(settings, instances, settings.default_instance, admin_email, as_json)
+
+
+def _created(
+    settings: Settings, instances: Instances, name: str, email: str, as_json: bool
+) -> None:
+    creds = create_instance(instances, name, _check_email(email))
+    base = base_url(settings)
+    urls = _urls(base, name, None)
+    if as_json:
+        _emit_json(
+            {
+                "instance": creds.instance,
+                "email": creds.email,
+                "password": creds.password,
+                "api_key": creds.api_key,
+                "base_url": base,
+                "urls": urls,
+            }
+        )
+    else:
+        show_credentials(creds, base, urls, False)
+
+
+@instance_app.command("create")
+@_one_line_errors
+def instance_create(
+    name: Annotated[str, typer.Argument(help="Instance name: a-z, 0-9, '_' and '-'.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    admin_email: AdminEmail = DEFAULT_ADMIN,
+    as_json: AsJson = False,
+) -> None:
+    """Create an instance with an admin; prints its credentials once."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        _created(settings, instances, name, admin_email, as_json)
+
+
+@instance_app.command("list")
+@_one_line_errors
+def instance_list(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: AsJson = False
+) -> None:
+    """List the instances of this store."""
+    with _open(_settings(data_dir, database_url)) as instances:
+        names = instances.names()
+    if as_json:
+        _emit_json(names)
+    else:
+        for name in names:
+            print(name)
+
+
+# -- users and API keys -----------------------------------------------------------------
+
+
+@user_app.command("create")
+@_one_line_errors
+def user_create(
+    email: Annotated[str, typer.Option("--email", help="E-mail address (also a login name).")],
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="At least 8 characters; random when omitted."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="User name [part of the e-mail before @].")
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a user; a generated password is printed once."""
+    from officina.core.bootstrap import new_password
+
+    settings = _settings(data_dir, database_url)
+    secret = password if password is not None else new_password()
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            user = people.create_user(conn, email=email, password=secret, name=name, admin=admin)
+    data: dict[str, Any] = {
+        "instance": store.name,
+        "id": user.id,
+        "uuid": user.uuid,
+        "email": user.email,
+        "name": user.name,
+        "admin": admin,
+    }
+    if password is None:
+        data["password"] = secret
+    if as_json:
+        _emit_json(data)
+        return
+    role = "admin " if admin else ""
+    print(f"created {role}user {user.name} <{user.email}> (ID {user.id}) in {store.name}")
+    if password is None:
+        print(f"password: {secret}")
+
+
+@apikey_app.command("create")
+@_one_line_errors
+def apikey_create(
+    email: Annotated[str, typer.Option("--email", help="E-mail of the key's user.")],
+    label: Annotated[str, typer.Option("--label", help="A note to recognise the key.")] = "",
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create an API key (use as Basic api:<key>); the key is printed once."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            key = people.create_api_key(conn, people.user_id_by_email(conn, email), label)
+    if as_json:
+        _emit_json({"instance": store.name, "email": email.strip(), "api_key": key})
+    else:
+        print(key)
+
+
+def main() -> None:
+    app(prog_name="officina")

@@ -1,0 +1,262 @@
+"""Who is calling: every face accepts the same four credential schemes.
+
+- ``Authorization: Bearer <token>``: a login token or an OAuth access token;
+- ``Authorization: Basic email:password``;
+- ``Authorization: Basic api:<API key>``;
+- cookie ``ZEYOSID=<session id>``.
+
+An Authorization header, when present, is authoritative: a bad one is a 401 even if a good
+cookie is also sent. Faces turn :class:`AuthError` into their own 401 dialect.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection
+
+from officina.core.clock import now
+from officina.core.ids import digest
+from officina.core.passwords import verify_password
+from officina.core.schema import applications, groups, groups2users, permissions, sessions, tokens
+from officina.core.schema import users as users_t
+
+SESSION_COOKIE = "ZEYOSID"
+API_USER = "api"
+
+
+class AuthFailure(enum.Enum):
+    MISSING = "missing"
+    BAD_BEARER = "bad_bearer"
+    BAD_BASIC = "bad_basic"
+    BAD_SESSION = "bad_session"
+
+
+class AuthError(Exception):
+    def __init__(self, failure: AuthFailure) -> None:
+        super().__init__(failure.value)
+        self.failure = failure
+
+
+@dataclass
+class Principal:
+    """The authenticated user of one request, with grants computed once."""
+
+    user_id: int
+    uuid: str
+    name: str
+    email: str
+    lang: str
+    nopublic: bool
+    apionly: bool
+    contact: int | None
+    # How the caller authenticated: bearer, basic, apikey or session.
+    scheme: str
+    application_id: int | None = None
+    token_kind: str | None = None
+    # group ID -> membership writable (active groups only)
+    groups: dict[int, bool] = field(default_factory=dict)
+    # permission identifier -> writable
+    perms: dict[str, bool] = field(default_factory=dict)
+    # application IDs the user holds a permission for
+    app_perms: set[int] = field(default_factory=set)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.perms
+
+    def may_read(self, identifiers: tuple[str, ...]) -> bool:
+        """Any one identifier suffices; an empty tuple means any authenticated user."""
+        if not identifiers or self.is_admin:
+            return True
+        return any(i in self.perms for i in identifiers)
+
+    def may_write(self, identifiers: tuple[str, ...], need_writable: bool = True) -> bool:
+        if not identifiers or self.is_admin:
+            return True
+        if not need_writable:
+            return self.may_read(identifiers)
+        return any(self.perms.get(i, False) for i in identifiers)
+
+    def group_writable(self, group_id: int) -> bool:
+        return self.is_admin or self.groups.get(group_id, False)
+
+
+def _active_user_clause(t: Any = users_t) -> Any:
+    current = now()
+    return and_(t.c.activity == 0, or_(t.c.expdate.is_(None), t.c.expdate > current))
+
+
+def load_principal(
+    conn: Connection,
+    user_id: int,
+    scheme: str,
+    application_id: int | None = None,
+    token_kind: str | None = None,
+) -> Principal | None:
+    """Build the principal of an active user, or None when the user may not authenticate."""
+    u = conn.execute(select(users_t).where(users_t.c.ID == user_id, _active_user_clause())).first()
+    if u is None:
+        return None
+    p = Principal(
+        user_id=u.ID,
+        uuid=u.uuid,
+        name=u.name,
+        email=u.email,
+        lang=u.lang,
+        nopublic=bool(u.nopublic),
+        apionly=bool(u.apionly),
+        contact=u.contact,
+        scheme=scheme,
+        application_id=application_id,
+        token_kind=token_kind,
+    )
+    memberships = conn.execute(
+        select(groups2users.c.group, groups2users.c.writable)
+        .join(groups, groups.c.ID == groups2users.c.group)
+        .where(groups2users.c.user == user_id, groups.c.activity == 0)
+    ).all()
+    p.groups = {m.group: bool(m.writable) for m in memberships}
+    if p.groups:
+        grants = conn.execute(
+            select(
+                permissions.c.identifier, permissions.c.application, permissions.c.writable
+            ).where(permissions.c.group.in_(list(p.groups)))
+        ).all()
+        for g in grants:
+            if g.identifier:
+                p.perms[g.identifier] = p.perms.get(g.identifier, False) or bool(g.writable)
+            if g.application is not None:
+                p.app_perms.add(g.application)
+    return p
+
+
+def _token_user(conn: Connection, secret: str, kinds: tuple[str, ...]) -> Any:
+    current = now()
+    row = conn.execute(
+        select(tokens.c.user, tokens.c.application, tokens.c.kind).where(
+            tokens.c.hash == digest(secret),
+            tokens.c.kind.in_(kinds),
+            tokens.c.revoked.is_(None),
+            or_(tokens.c.expdate.is_(None), tokens.c.expdate > current),
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.application is not None:
+        app = conn.execute(
+            select(applications.c.activity).where(applications.c.ID == row.application)
+        ).first()
+        if app is None or app.activity != 0:
+            return None
+    return row
+
+
+BEARER_KINDS = ("login", "oauth_access")
+
+
+def _basic(conn: Connection, credentials: str) -> Principal | None:
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    if user == API_USER:
+        row = _token_user(conn, password, ("apikey",))
+        if row is None:
+            return None
+        return load_principal(conn, row.user, "apikey", None, "apikey")
+    return password_principal(conn, user, password, "basic")
+
+
+def find_user_id(conn: Connection, login: str) -> int | None:
+    """A user by e-mail or user name, case-insensitively."""
+    key = login.strip().lower()
+    row = conn.execute(
+        select(users_t.c.ID).where(or_(users_t.c.email_ci == key, users_t.c.name_ci == key))
+    ).first()
+    return None if row is None else int(row.ID)
+
+
+def password_principal(
+    conn: Connection, login: str, password: str, scheme: str
+) -> Principal | None:
+    """Check a login name (e-mail or user name) and password; None when they do not match."""
+    key = login.strip().lower()
+    row = conn.execute(
+        select(users_t.c.ID, users_t.c.password).where(
+            or_(users_t.c.email_ci == key, users_t.c.name_ci == key)
+        )
+    ).first()
+    if not verify_password(row.password if row else None, password) or row is None:
+        return None
+    return load_principal(conn, row.ID, scheme)
+
+
+def _session(conn: Connection, sid: str) -> Principal | None:
+    row = conn.execute(
+        select(sessions.c.ID, sessions.c.user).where(
+            sessions.c.hash == digest(sid), sessions.c.ended.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return load_principal(conn, row.user, "session")
+
+
+def authenticate(conn: Connection, authorization: str | None, cookie: str | None) -> Principal:
+    """Resolve the caller from the request's credentials or raise :class:`AuthError`."""
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
+        scheme = scheme.lower()
+        value = value.strip()
+        if scheme == "bearer":
+            row = _token_user(conn, value, BEARER_KINDS) if value else None
+            principal = (
+                load_principal(conn, row.user, "bearer", row.application, row.kind)
+                if row is not None
+                else None
+            )
+            if principal is None:
+                raise AuthError(AuthFailure.BAD_BEARER)
+            return principal
+        if scheme == "basic":
+            principal = _basic(conn, value)
+            if principal is None:
+                raise AuthError(AuthFailure.BAD_BASIC)
+            return principal
+        raise AuthError(AuthFailure.BAD_BEARER)
+    if cookie:
+        principal = _session(conn, cookie)
+        if principal is None:
+            raise AuthError(AuthFailure.BAD_SESSION)
+        return principal
+    raise AuthError(AuthFailure.MISSING)
+
+
+def bearer_secret(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def revoke_token(conn: Connection, secret: str) -> bool:
+    result = conn.execute(
+        update(tokens)
+        .where(tokens.c.hash == digest(secret), tokens.c.revoked.is_(None))
+        .values(revoked=now())
+    )
+    return bool(result.rowcount)
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

@@ -1,0 +1,42 @@
+"""First start: an instance with settings, an administrator and an API key."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from officina.core import people
+from officina.core.store import Instances
+
+
+@dataclass(frozen=True)
+class FirstCredentials:
+    instance: str
+    email: str
+    password: str
+    api_key: str
+    user_id: int
+
+
+def new_password() -> str:
+    """A random password people can type: 20 URL-safe characters (about 120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+def create_instance(
+    instances: Instances,
+    name: str,
+    admin_email: str = "admin@example.com",
+    admin_password: str | None = None,
+    admin_name: str = "admin",
+) -> FirstCredentials:
+    """Create ``name`` with default settings and one administrator holding an API key."""
+    store = instances.create(name)
+    password = admin_password or new_password()
+    with store.write() as conn:
+        people.init_settings(conn)
+        user = people.create_user(
+            conn, email=admin_email, password=password, name=admin_name, admin=True
+        )
+        key = people.create_api_key(conn, user.id, "created at first start")
+    return FirstCredentials(name, admin_email, password, key, user.id)

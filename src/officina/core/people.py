@@ -1,0 +1,245 @@
+"""Creating people, groups, grants and credentials: the operations behind the admin CLI.
+
+Administrators are ordinary users in a group holding the ``admin`` permission, exactly as the
+records face models it, so "is admin" means the same thing in every face.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from officina.core.clock import now
+from officina.core.ids import digest, new_api_key, new_secret, new_uuid
+from officina.core.passwords import hash_password
+from officina.core.schema import groups, groups2users, instance_settings, permissions, tokens, users
+
+ADMIN_GROUP = "Administrators"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+# The modules a new instance grants to nobody but admins until an admin says otherwise.
+MODULES = (
+    "accounts",
+    "actionsteps",
+    "billing",
+    "calendar",
+    "campaigns",
+    "collection",
+    "contacts",
+    "contracts",
+    "documents",
+    "inventory",
+    "links",
+    "mailinglists",
+    "messages",
+    "notes",
+    "opportunities",
+    "payments",
+    "pricelists",
+    "procurement",
+    "production",
+    "projects",
+    "tasks",
+    "tickets",
+)
+
+DEFAULT_SETTINGS = {
+    "currency": "EUR",
+    "locale": "en_US",
+    "timezone": "Europe/Berlin",
+    "country": "DE",
+    "language": "en",
+}
+
+
+class PeopleError(ValueError):
+    """Bad input to an admin operation; the message names the offending value."""
+
+
+@dataclass(frozen=True)
+class NewUser:
+    id: int
+    uuid: str
+    email: str
+    name: str
+
+
+def create_user(
+    conn: Connection,
+    *,
+    email: str,
+    password: str,
+    name: str | None = None,
+    admin: bool = False,
+    lang: str = "en",
+) -> NewUser:
+    email = email.strip()
+    if not EMAIL.match(email):
+        raise PeopleError(f"invalid e-mail address {email!r}")
+    if len(password) < 8:
+        raise PeopleError("password must have at least 8 characters")
+    name = (name or email.split("@", 1)[0]).strip()
+    if not name or "\n" in name or len(name) > 200:
+        raise PeopleError(f"invalid user name {name!r}")
+    taken = conn.execute(
+        select(users.c.ID).where(
+            (users.c.email_ci == email.lower()) | (users.c.name_ci == name.lower())
+        )
+    ).first()
+    if taken:
+        raise PeopleError(f"a user with e-mail {email!r} or name {name!r} already exists")
+    ts = now()
+    uid = new_uuid()
+    user_id = conn.execute(
+        insert(users)
+        .values(
+            creationdate=ts,
+            lastmodified=ts,
+            name=name,
+            email=email,
+            name_ci=name.lower(),
+            email_ci=email.lower(),
+            uuid=uid,
+            password=hash_password(password),
+            lang=lang,
+        )
+        .returning(users.c.ID)
+    ).scalar_one()
+    if admin:
+        group_id = ensure_admin_group(conn)
+        add_member(conn, group_id, user_id, writable=True)
+    return NewUser(user_id, uid, email, name)
+
+
+def create_group(conn: Connection, name: str, creator: int | None = None) -> int:
+    name = name.strip()
+    if not name:
+        raise PeopleError("group name must not be empty")
+    existing = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
+    if existing:
+        raise PeopleError(f"group {name!r} already exists")
+    ts = now()
+    return int(
+        conn.execute(
+            insert(groups)
+            .values(
+                creator=creator,
+                creationdate=ts,
+                lastmodified=ts,
+                name=name,
+                name_ci=name.lower(),
+                uuid=new_uuid(),
+            )
+            .returning(groups.c.ID)
+        ).scalar_one()
+    )
+
+
+def ensure_admin_group(conn: Connection) -> int:
+    row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == ADMIN_GROUP.lower())).first()
+    if row:
+        return int(row.ID)
+    group_id = create_group(conn, ADMIN_GROUP)
+    grant(conn, group_id, "admin", writable=True)
+    return group_id
+
+
+def add_member(conn: Connection, group_id: int, user_id: int, writable: bool) -> None:
+    ts = now()
+    conn.execute(
+        delete(groups2users).where(groups2users.c.group == group_id, groups2users.c.user == user_id)
+    )
+    conn.execute(
+        insert(groups2users).values(
+            creationdate=ts,
+            lastmodified=ts,
+            group=group_id,
+            user=user_id,
+            writable=int(writable),
+        )
+    )
+
+
+def grant(conn: Connection, group_id: int, identifier: str, writable: bool) -> None:
+    ts = now()
+    conn.execute(
+        delete(permissions).where(
+            permissions.c.group == group_id, permissions.c.identifier == identifier
+        )
+    )
+    conn.execute(
+        insert(permissions).values(
+            creationdate=ts,
+            lastmodified=ts,
+            group=group_id,
+            identifier=identifier,
+            writable=int(writable),
+        )
+    )
+
+
+def user_id_by_email(conn: Connection, email: str) -> int:
+    row = conn.execute(select(users.c.ID).where(users.c.email_ci == email.strip().lower())).first()
+    if row is None:
+        raise PeopleError(f"no user with e-mail {email!r}")
+    return int(row.ID)
+
+
+def create_api_key(conn: Connection, user_id: int, label: str = "") -> str:
+    """A new API key for ``user_id``; the key is returned once and stored only as a hash."""
+    key = new_api_key()
+    conn.execute(
+        insert(tokens).values(
+            hash=digest(key), kind="apikey", user=user_id, created=now(), hint=label
+        )
+    )
+    return key
+
+
+def issue_token(
+    conn: Connection,
+    user_id: int,
+    kind: str,
+    ttl: int | None,
+    *,
+    application: int | None = None,
+    hint: str = "",
+    grant_id: str | None = None,
+    expdate: int | None = None,
+) -> tuple[str, int | None]:
+    """A new bearer secret of ``kind``; returns it with its expiry (Unix seconds)."""
+    secret = new_secret()
+    created = now()
+    if expdate is None and ttl is not None:
+        expdate = created + ttl
+    conn.execute(
+        insert(tokens).values(
+            hash=digest(secret),
+            kind=kind,
+            user=user_id,
+            application=application,
+            created=created,
+            expdate=expdate,
+            hint=hint,
+            grant=grant_id,
+        )
+    )
+    return secret, expdate
+
+
+def init_settings(conn: Connection, overrides: dict[str, object] | None = None) -> None:
+    values = {**DEFAULT_SETTINGS, **(overrides or {})}
+    existing = {r.key for r in conn.execute(select(instance_settings.c.key))}
+    for key, value in values.items():
+        if key not in existing:
+            conn.execute(insert(instance_settings).values(key=key, value=value))
+
+
+def read_settings(conn: Connection) -> dict[str, object]:
+    values: dict[str, object] = dict(DEFAULT_SETTINGS)
+    for row in conn.execute(select(instance_settings.c.key, instance_settings.c.value)):
+        values[row.key] = row.value
+    return values

@@ -1,0 +1,131 @@
+"""SQL helpers that must behave the same on SQLite and PostgreSQL.
+
+PostgreSQL has POSIX regular expressions, Unicode-aware ``lower()`` and byte-order ``"C"``
+collation built in; SQLite gets the same behaviour from functions registered on every
+connection. Query code calls the constructs here and never thinks about the dialect.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from typing import Any
+
+import regex
+from sqlalchemy import func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy.types import Boolean, Text
+
+# A pattern that takes longer than this to evaluate on one value counts as not matching;
+# PostgreSQL's statement timeout plays the same role there.
+REGEX_TIMEOUT_SECONDS = 0.25
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(pattern: str, insensitive: bool) -> Any:
+    flags = regex.POSIX_BRACKETS if hasattr(regex, "POSIX_BRACKETS") else 0
+    if insensitive:
+        flags |= regex.IGNORECASE
+    return regex.compile(pattern, flags | regex.VERSION0)
+
+
+def _regexp(pattern: str | None, value: Any, insensitive: bool) -> int | None:
+    if pattern is None or value is None:
+        return None
+    try:
+        found = _compile(pattern, insensitive).search(str(value), timeout=REGEX_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return 0
+    return 1 if found else 0
+
+
+def regexp_cs(pattern: str | None, value: Any) -> int | None:
+    return _regexp(pattern, value, False)
+
+
+def regexp_ci(pattern: str | None, value: Any) -> int | None:
+    return _regexp(pattern, value, True)
+
+
+def ulower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def install_sqlite_functions(conn: sqlite3.Connection) -> None:
+    """Register the functions every officina SQLite connection needs."""
+    conn.create_function("officina_regexp", 2, regexp_cs, deterministic=True)
+    conn.create_function("officina_regexp_i", 2, regexp_ci, deterministic=True)
+    conn.create_function("ulower", 1, ulower, deterministic=True)
+
+
+def check_regex(pattern: str) -> bool:
+    """True when ``pattern`` compiles; lets callers answer 400 before any SQL runs."""
+    try:
+        _compile(pattern, False)
+    except regex.error:
+        return False
+    return True
+
+
+class regex_match(GenericFunction[bool]):
+    """``regex_match(value, pattern, insensitive)``: POSIX regex search on both stores."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "regex_match"
+
+
+@compiles(regex_match, "sqlite")
+def _regex_match_sqlite(element: regex_match, compiler: Any, **kw: Any) -> str:
+    value, pattern, insensitive = list(element.clauses)
+    fn = "officina_regexp_i" if insensitive.value else "officina_regexp"  # type: ignore[attr-defined]
+    return f"{fn}({compiler.process(pattern, **kw)}, {compiler.process(value, **kw)})"
+
+
+@compiles(regex_match, "postgresql")
+def _regex_match_pg(element: regex_match, compiler: Any, **kw: Any) -> str:
+    value, pattern, insensitive = list(element.clauses)
+    op = "~*" if insensitive.value else "~"  # type: ignore[attr-defined]
+    return f"({compiler.process(value, **kw)} {op} {compiler.process(pattern, **kw)})"
+
+
+class lowered(GenericFunction[str]):
+    """Unicode-aware lower case: PostgreSQL ``lower()``, SQLite's registered ``ulower()``."""
+
+    type = Text()
+    inherit_cache = True
+    name = "lowered"
+
+
+@compiles(lowered, "sqlite")
+def _lowered_sqlite(element: lowered, compiler: Any, **kw: Any) -> str:
+    return f"ulower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(lowered, "postgresql")
+def _lowered_pg(element: lowered, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+def byte_order(expr: ColumnElement[Any], dialect_name: str) -> ColumnElement[Any]:
+    """Compare text by code point on both stores (PostgreSQL's default collation is locale)."""
+    if dialect_name == "postgresql":
+        return expr.collate("C")
+    return expr
+
+
+def text_sort_keys(expr: ColumnElement[Any], dialect_name: str) -> list[ColumnElement[Any]]:
+    """Case-insensitive order with a case-sensitive tie-break, identical on both stores."""
+    return [byte_order(lowered(expr), dialect_name), byte_order(expr, dialect_name)]
+
+
+__all__ = [
+    "check_regex",
+    "func",
+    "install_sqlite_functions",
+    "lowered",
+    "regex_match",
+    "text_sort_keys",
+]

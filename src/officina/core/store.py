@@ -1,0 +1,299 @@
+"""Where an instance's data lives, and how a request gets a connection to it.
+
+Each instance (one company) is isolated: on SQLite it is a file of its own, on PostgreSQL a
+schema of its own. A small control store lists the instances and where each one lives, so
+every worker process finds the same instances without sharing memory.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from officina.core.sqlfuncs import install_sqlite_functions
+from officina.settings import Settings
+
+# Lower-case start, then letters, digits, '_' and '-'. Short enough that the PostgreSQL schema
+# name built from it stays within the 63-byte identifier limit.
+INSTANCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+# First path segments that belong to the server, not to an instance.
+RESERVED_NAMES = frozenset({"healthz", "readyz", "metrics", "docs", "static", "favicon.ico"})
+CONTROL_SCHEMA = "officina"
+SCHEMA_PREFIX = "inst_"
+
+
+def valid_instance_name(name: str) -> bool:
+    return bool(INSTANCE_NAME.match(name)) and name not in RESERVED_NAMES
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` URLs people copy around; pick the psycopg driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8,
+        max_overflow=24,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event decide how a transaction starts (see below).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA case_sensitive_like=ON")
+        cur.close()
+        install_sqlite_functions(dbapi_conn)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take SQLite's write lock up front: a deferred transaction that upgrades
+        # later can fail with "database is locked" instead of waiting its turn.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("officina_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+_pg_engines: dict[str, Engine] = {}
+_pg_lock = threading.Lock()
+
+
+def postgres_engine(url: str) -> Engine:
+    """One pooled engine per PostgreSQL database, shared by all instances placed there."""
+    key = sqlalchemy_url(url)
+    with _pg_lock:
+        engine = _pg_engines.get(key)
+        if engine is None:
+            engine = create_engine(key, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            _pg_engines[key] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    with _pg_lock:
+        for engine in _pg_engines.values():
+            engine.dispose()
+        _pg_engines.clear()
+
+
+@dataclass
+class Store:
+    """One instance's data: an engine plus, on PostgreSQL, the instance's schema."""
+
+    name: str
+    engine: Engine
+    schema: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _options(self, write: bool) -> dict[str, Any]:
+        opts: dict[str, Any] = {"officina_write": write}
+        if self.schema is not None:
+            opts["schema_translate_map"] = {None: self.schema}
+        return opts
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads; its implicit transaction is rolled back at the end."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**self._options(False))
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**self._options(True))
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        if self.dialect == "sqlite":
+            self.engine.dispose()
+
+
+control_metadata = MetaData()
+instances_table = Table(
+    "instances",
+    control_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created", BigInteger, nullable=False),
+    # None: the server's default database. Otherwise the PostgreSQL URL of its own database.
+    Column("database_url", Text, nullable=True),
+    Column("state", String(16), nullable=False, server_default=text("'active'")),
+)
+
+
+class Instances:
+    """The control store plus a process-local cache of opened instance stores.
+
+    The cache only holds connection handles; the list of instances is always re-read from
+    the control store on a miss, so an instance created by another worker is found.
+    """
+
+    def __init__(self, settings: Settings, prepare: Callable[[Store], None] | None = None) -> None:
+        self.settings = settings
+        # Brings a freshly opened store to the current schema (the migration runner).
+        self._prepare = prepare
+        self._stores: dict[str, Store] = {}
+        self._lock = threading.Lock()
+        self._migrated: set[str] = set()
+        if settings.is_postgres:
+            assert settings.database_url is not None
+            self._control_engine = postgres_engine(settings.database_url)
+            self._control_schema: str | None = settings.schema_prefix + CONTROL_SCHEMA
+        else:
+            self._control_engine = create_engine(
+                f"sqlite+pysqlite:///{Path(settings.data_dir) / 'officina.sqlite'}",
+                poolclass=NullPool,
+            )
+            Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+            self._control_schema = None
+        self._ensure_control()
+
+    # -- control store ----------------------------------------------------------------
+
+    def _control(self) -> Any:
+        conn = self._control_engine.connect()
+        if self._control_schema:
+            conn = conn.execution_options(schema_translate_map={None: self._control_schema})
+        return conn
+
+    def _ensure_control(self) -> None:
+        with self._control_engine.begin() as conn:
+            if self._control_schema:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self._control_schema}"'))
+                conn = conn.execution_options(schema_translate_map={None: self._control_schema})
+            control_metadata.create_all(conn, checkfirst=True)
+
+    def names(self) -> list[str]:
+        with self._control() as conn:
+            rows = conn.execute(select(instances_table.c.name).order_by(instances_table.c.name))
+            return [r[0] for r in rows]
+
+    def exists(self, name: str) -> bool:
+        if name in self._stores:
+            return True
+        if not valid_instance_name(name):
+            return False
+        with self._control() as conn:
+            row = conn.execute(
+                select(instances_table.c.name).where(instances_table.c.name == name)
+            ).first()
+        return row is not None
+
+    def create(self, name: str) -> Store:
+        """Register a new instance and build its schema; refuses names already taken."""
+        if not valid_instance_name(name):
+            raise ValueError(
+                f"invalid instance name {name!r}: use 1-48 characters a-z, 0-9, '_' or '-', "
+                "starting with a letter or digit"
+            )
+        with self._control() as conn:
+            taken = conn.execute(
+                select(instances_table.c.name).where(instances_table.c.name == name)
+            ).first()
+        if taken:
+            raise ValueError(f"instance {name!r} already exists")
+        # Build the store first and list the instance only once it is complete, so a failed
+        # migration leaves no half-made instance behind.
+        store = self._open(name)
+        if self._prepare is not None:
+            self._prepare(store)
+        with self._control() as conn:
+            conn.execute(instances_table.insert().values(name=name, created=int(time.time())))
+            conn.commit()
+        with self._lock:
+            self._migrated.add(name)
+            self._stores[name] = store
+        return store
+
+    # -- instance stores --------------------------------------------------------------
+
+    def _open(self, name: str) -> Store:
+        if self.settings.is_postgres:
+            assert self.settings.database_url is not None
+            engine = postgres_engine(self.settings.database_url)
+            return Store(name, engine, self.settings.schema_prefix + SCHEMA_PREFIX + name)
+        path = Path(self.settings.data_dir) / "instances" / f"{name}.sqlite"
+        return Store(name, _sqlite_engine(path), None)
+
+    def get(self, name: str) -> Store:
+        """The store of an existing instance, migrated to the current schema on first use."""
+        store = self._stores.get(name)
+        if store is not None:
+            return store
+        if not self.exists(name):
+            raise KeyError(name)
+        with self._lock:
+            store = self._stores.get(name)
+            if store is None:
+                store = self._open(name)
+                if name not in self._migrated and self._prepare is not None:
+                    self._prepare(store)
+                    self._migrated.add(name)
+                self._stores[name] = store
+        return store
+
+    def lookup(self, name: str) -> Store | None:
+        """Like :meth:`get` but None for unknown or malformed names (request routing)."""
+        store = self._stores.get(name)
+        if store is not None:
+            return store
+        try:
+            return self.get(name)
+        except KeyError:
+            return None
+
+    def schemas(self) -> list[str]:
+        """PostgreSQL schemas this deployment uses (control schema first); empty on SQLite."""
+        if self._control_schema is None:
+            return []
+        prefix = self.settings.schema_prefix + SCHEMA_PREFIX
+        return [self._control_schema] + [prefix + n for n in self.names()]
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            store.dispose()
+        self._stores.clear()
+        self._control_engine.dispose()

@@ -1,0 +1,58 @@
+"""Applies the Alembic history to one instance store (its SQLite file or PostgreSQL schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from officina.core.store import Store
+
+HERE = Path(__file__).parent
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    return cfg
+
+
+def head() -> str | None:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def upgrade(store: Store) -> None:
+    """Bring ``store`` to the newest revision; a no-op when it is already there."""
+    cfg = _config()
+    with store.engine.connect() as conn:
+        if store.schema is not None:
+            # On PostgreSQL every unqualified name in the migrations lands in the instance's
+            # schema; the setting is reset before the connection returns to the pool.
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"'))
+            conn.execute(text(f'SET search_path TO "{store.schema}"'))
+            conn.commit()
+        try:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+        finally:
+            if store.schema is not None:
+                conn.execute(text("RESET search_path"))
+                conn.commit()
+
+
+def current(store: Store) -> str | None:
+    """The revision a store is at (None for an empty store)."""
+    with store.engine.connect() as conn:
+        if store.schema is not None:
+            conn.execute(text(f'SET search_path TO "{store.schema}"'))
+        try:
+            return MigrationContext.configure(conn).get_current_revision()
+        finally:
+            if store.schema is not None:
+                conn.execute(text("RESET search_path"))
+                conn.commit()

@@ -1,0 +1,64 @@
+"""Runtime settings: command-line flags win over ``OFFICINA_*`` environment variables,
+which win over the defaults a newcomer needs for a zero-setup start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"OFFICINA_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("officina-data")
+    # None = embedded SQLite under data_dir; a postgresql:// URL selects PostgreSQL.
+    database_url: str | None = None
+    workers: int = 1
+    # Largest request body accepted, in bytes (binfile uploads travel base64 inside JSON).
+    max_body_bytes: int = 64 * 1024 * 1024
+    # Statement time limit for list queries, in seconds.
+    statement_timeout: float = 30.0
+    # Lifetime of a legacy login token, in seconds (100 days).
+    login_token_ttl: int = 100 * 24 * 3600
+    default_instance: str = "main"
+    # Prepended to every PostgreSQL schema officina creates (control and instance schemas),
+    # so several officina deployments or test runs can share one database.
+    schema_prefix: str = ""
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        base = cls()
+        env: dict[str, Any] = {}
+        if (v := _env("HOST")) is not None:
+            env["host"] = v
+        if (v := _env("PORT")) is not None:
+            env["port"] = int(v)
+        if (v := _env("DATA_DIR")) is not None:
+            env["data_dir"] = Path(v)
+        if (v := _env("DATABASE_URL")) is not None:
+            env["database_url"] = v or None
+        if (v := _env("WORKERS")) is not None:
+            env["workers"] = int(v)
+        if (v := _env("MAX_BODY_BYTES")) is not None:
+            env["max_body_bytes"] = int(v)
+        if (v := _env("SCHEMA_PREFIX")) is not None:
+            env["schema_prefix"] = v
+        if (v := _env("LOG_LEVEL")) is not None:
+            env["log_level"] = v
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(base, **env)
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.database_url) and str(self.database_url).startswith(
+            ("postgresql", "postgres:")
+        )

@@ -1,0 +1,109 @@
+"""Who may see and change which rows of the records face.
+
+Visibility is a SQL predicate composed into every statement (lists, joins, single reads), so a
+row the caller may not see behaves exactly like a row that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from officina.core.auth import Principal
+from officina.core.errors import forbidden
+from officina.zeyos.registry import ENTITIES
+from officina.zeyos.registry.model import Entity, Owner
+from officina.zeyos.tables import table
+
+
+def _owner_clause(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool] | None:
+    if entity.owner == Owner.NONE or p.is_admin:
+        return None
+    group_ids = list(p.groups)
+    terms: list[ColumnElement[bool]] = []
+    if entity.owner == Owner.USER_GROUP:
+        if not p.nopublic:
+            terms.append(and_(t.c.owneruser.is_(None), t.c.ownergroup.is_(None)))
+        terms.append(t.c.owneruser == p.user_id)
+    elif not p.nopublic:
+        terms.append(t.c.ownergroup.is_(None))
+    if group_ids:
+        terms.append(t.c.ownergroup.in_(group_ids))
+    return or_(*terms) if terms else false()
+
+
+def visibility(entity: Entity, t: Any, p: Principal, depth: int = 0) -> ColumnElement[bool] | None:
+    """Predicate on alias ``t`` of ``entity``'s table: rows ``p`` may see (None = all)."""
+    terms: list[ColumnElement[bool]] = []
+    if entity.field("fork") is not None:
+        # Module forks are not implemented yet: their rows are nobody's to see.
+        terms.append(t.c.fork.is_(None))
+    owner = _owner_clause(entity, t, p)
+    if owner is not None:
+        terms.append(owner)
+    if entity.depends_on and depth < 3:
+        parent_terms = []
+        for ref in entity.depends_on:
+            ref_field = entity.field(ref)
+            if ref_field is None or ref_field.ref is None:
+                continue
+            parent = ENTITIES[ref_field.ref]
+            parent_alias = table(parent.name).alias(f"dep{depth}_{ref}")
+            inner = visibility(parent, parent_alias, p, depth + 1)
+            if inner is None:
+                continue
+            seen = exists(select(parent_alias.c.ID).where(parent_alias.c.ID == t.c[ref], inner))
+            if entity.depends_mode == "or":
+                parent_terms.append(and_(t.c[ref].is_not(None), seen))
+            else:
+                parent_terms.append(seen)
+        if parent_terms:
+            terms.append(or_(*parent_terms) if entity.depends_mode == "or" else and_(*parent_terms))
+    if not terms:
+        return None
+    return and_(*terms) if len(terms) > 1 else terms[0]
+
+
+def where_visible(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool]:
+    clause = visibility(entity, t, p)
+    return true() if clause is None else clause
+
+
+def require_read(entity: Entity, p: Principal) -> None:
+    if not p.may_read(entity.read_perms):
+        raise forbidden()
+
+
+def require_write(entity: Entity, p: Principal) -> None:
+    if not p.may_write(entity.write_perms, entity.write_needs_writable):
+        raise forbidden()
+
+
+def may_write_row(entity: Entity, row: Any, p: Principal) -> bool:
+    """Ownership rule for changing an existing (visible) row."""
+    if p.is_admin:
+        return True
+    if entity.creator_bound and row.creator != p.user_id:
+        return False
+    if entity.owner == Owner.NONE:
+        return True
+    owneruser = getattr(row, "owneruser", None) if entity.owner == Owner.USER_GROUP else None
+    if owneruser is not None:
+        return bool(owneruser == p.user_id)
+    if row.ownergroup is not None:
+        return p.group_writable(row.ownergroup)
+    return True
+
+
+def check_new_owner(entity: Entity, values: dict[str, Any], p: Principal) -> None:
+    """Owners a caller may assign: a group they write for, or themselves."""
+    if p.is_admin or entity.owner == Owner.NONE:
+        return
+    group = values.get("ownergroup")
+    if group is not None and not p.group_writable(group):
+        raise forbidden()
+    user = values.get("owneruser")
+    if user is not None and user != p.user_id:
+        raise forbidden()

@@ -1,0 +1,361 @@
+"""Routes of the Standard REST API under ``/{instance}/api/v1``.
+
+The routes are generic: the entity name in the path is looked up in the registry, which
+decides the operations offered (others get 405 with ``Allow``), the columns, and the rules.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from officina import __version__
+from officina.core.auth import SESSION_COOKIE, Principal, authenticate
+from officina.core.errors import HttpError, bad_request, forbidden, method_not_allowed, not_found
+from officina.core.people import MODULES, read_settings
+from officina.core.schema import applications
+from officina.core.store import Store
+from officina.zeyos import records
+from officina.zeyos.body import merge_query_params, parse_body
+from officina.zeyos.openapi import openapi_document
+from officina.zeyos.registry import ENTITIES
+from officina.zeyos.registry.model import Entity, Op
+from officina.zeyos.responses import guarded, json_response
+
+# Entities this release serves; the rest of the catalogue follows as their rules land.
+SERVED = frozenset({"users", "groups", "groups2users", "accounts", "contacts", "addresses"})
+
+_ID = re.compile(r"^[1-9][0-9]{0,18}$")
+_METHOD_OPS = {
+    "collection": {"POST": Op.LIST, "PUT": Op.CREATE},
+    "item": {"GET": Op.GET, "HEAD": Op.HEAD, "PATCH": Op.UPDATE, "DELETE": Op.DELETE},
+}
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _store(request: Request) -> Store:
+    store = request.app.state.instances.lookup(request.path_params["instance"])
+    if store is None:
+        raise not_found()
+    return store
+
+
+def _entity(request: Request) -> Entity:
+    entity = ENTITIES.get(request.path_params["entity"])
+    if entity is None or entity.name not in SERVED:
+        raise not_found()
+    return entity
+
+
+def _operation(entity: Entity, kind: str, method: str) -> Op:
+    ops = _METHOD_OPS[kind]
+    op = ops.get(method)
+    if op is None or op not in entity.ops:
+        allowed = [m for m, o in ops.items() if o in entity.ops]
+        if kind == "item" and "GET" in allowed and "HEAD" not in allowed:
+            allowed.append("HEAD")
+        if not allowed:
+            raise not_found()
+        raise method_not_allowed(allowed)
+    return op
+
+
+def _principal(conn: Connection, request: Request) -> Principal:
+    return authenticate(
+        conn, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
+    )
+
+
+def etag(instance: str, entity: str, row_id: int, rev: int) -> str:
+    """Identifies a row version (not a representation): same for GET, HEAD, PUT and PATCH."""
+    raw = f"{instance}/{entity}/{row_id}/{rev}".encode()
+    return '"' + hashlib.md5(raw).hexdigest() + '"'  # an identifier, not a security measure
+
+
+def _http_date(ts: int) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def _parse_date(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return int(parsed.timestamp()) if parsed is not None else None
+
+
+def _tags_in(header: str | None) -> list[str] | None:
+    if header is None:
+        return None
+    return [t.strip() for t in header.split(",") if t.strip()]
+
+
+def _weak_match(header: str, current: str) -> bool:
+    tags = _tags_in(header) or []
+    bare = current.removeprefix("W/")
+    return "*" in tags or any(t.removeprefix("W/") == bare for t in tags)
+
+
+def _strong_match(header: str, current: str) -> bool:
+    tags = _tags_in(header) or []
+    return "*" in tags or (current in tags and not current.startswith("W/"))
+
+
+def _headers(request: Request, entity: Entity, record: records.Record) -> dict[str, str]:
+    headers = {
+        "ETag": etag(request.path_params["instance"], entity.name, record.data["ID"], record.rev)
+    }
+    if record.lastmodified is not None:
+        headers["Last-Modified"] = _http_date(record.lastmodified)
+    return headers
+
+
+def _write_precondition(request: Request, entity: Entity, row_id: int) -> Callable[[Any], None]:
+    if_match = request.headers.get("if-match")
+    if_unmodified = request.headers.get("if-unmodified-since")
+
+    def check(row: Any) -> None:
+        current = etag(request.path_params["instance"], entity.name, row_id, row._rev)
+        if if_match is not None:
+            if not _strong_match(if_match, current):
+                raise HttpError(412, "Precondition Failed: Non-matching ETag")
+            return
+        since = _parse_date(if_unmodified)
+        lastmodified = getattr(row, "lastmodified", None)
+        if since is not None and lastmodified is not None and lastmodified > since:
+            raise HttpError(412, "Precondition Failed: Non-matching ETag")
+
+    return check
+
+
+def _not_modified(request: Request, headers: dict[str, str], lastmodified: int | None) -> bool:
+    if_none = request.headers.get("if-none-match")
+    if if_none is not None:
+        return _weak_match(if_none, headers["ETag"])
+    since = _parse_date(request.headers.get("if-modified-since"))
+    return since is not None and lastmodified is not None and lastmodified <= since
+
+
+async def _read_body(request: Request) -> Any:
+    limit = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, "Payload Too Large")
+    raw = await request.body()
+    return parse_body(raw, request.headers.get("content-type"), max_bytes=limit)
+
+
+# -- handlers -----------------------------------------------------------------------------------
+
+
+@guarded
+async def collection(request: Request) -> Response:
+    store = _store(request)
+    entity = _entity(request)
+    op = _operation(entity, "collection", request.method)
+    body = await _read_body(request)
+    if op == Op.LIST:
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise bad_request("Malformed JSON: expected an object")
+        params = merge_query_params(body, list(request.query_params.multi_items()))
+
+        def work() -> Any:
+            with store.read() as conn:
+                principal = _principal(conn, request)
+                records.access.require_read(entity, principal)
+                return records.run_list(conn, entity, params, principal)
+
+        return json_response(await run_in_threadpool(work))
+
+    if body is None or body == {} or body == "":
+        raise bad_request("Missing body")
+    if not isinstance(body, dict):
+        raise bad_request("Malformed JSON: expected an object")
+
+    def create() -> records.Record:
+        with store.write() as conn:
+            principal = _principal(conn, request)
+            return records.create(conn, entity, body, principal)
+
+    record = await run_in_threadpool(create)
+    headers = _headers(request, entity, record)
+    headers["Content-Location"] = (
+        f"/{request.path_params['instance']}/api/v1/{entity.name}/{record.data['ID']}"
+    )
+    return json_response(record.data, 201, headers)
+
+
+def _row_id(request: Request, entity: Entity) -> int:
+    raw = request.path_params["id"]
+    if not _ID.match(raw):
+        raise not_found()
+    value = int(raw)
+    if value > (2**63 - 1 if entity.pk_kind.value == "bigint" else 2**31 - 1):
+        raise not_found()
+    return value
+
+
+def _get_options(request: Request, entity: Entity) -> tuple[set[str], bool, bool]:
+    q = request.query_params
+    expand: set[str] = set()
+    for value in q.getlist("expand") + q.getlist("expand[]"):
+        expand.update(v.strip() for v in value.split(",") if v.strip())
+    for name in entity.expandable:
+        if q.get(name, "").lower() in _TRUE:
+            expand.add(name)
+    with_extdata = q.get("extdata", "").lower() in _TRUE or "extdata" in expand
+    with_tags = q.get("tags", "").lower() in _TRUE or "tags" in expand
+    expand -= {"extdata", "tags"}
+    for name in expand:
+        if name not in entity.expandable:
+            raise bad_request(f"Invalid expand field '{name[:100]}'", field=name)
+    return expand, with_extdata, with_tags
+
+
+@guarded
+async def item(request: Request) -> Response:
+    store = _store(request)
+    entity = _entity(request)
+    op = _operation(entity, "item", request.method)
+    row_id = _row_id(request, entity)
+
+    if op in (Op.GET, Op.HEAD):
+        expand, with_extdata, with_tags = _get_options(request, entity)
+
+        def read() -> records.Record:
+            with store.read() as conn:
+                principal = _principal(conn, request)
+                if not principal.may_read(entity.read_perms):
+                    # HEAD has no 403 in the vendor contract: it answers "not found".
+                    raise not_found() if op == Op.HEAD else forbidden()
+                record = records.fetch(
+                    conn,
+                    entity,
+                    row_id,
+                    principal,
+                    expand=expand,
+                    with_extdata=with_extdata,
+                    with_tags=with_tags,
+                )
+                if record is None:
+                    raise not_found()
+                return record
+
+        record = await run_in_threadpool(read)
+        headers = _headers(request, entity, record)
+        if _not_modified(request, headers, record.lastmodified):
+            return Response(status_code=304, headers=headers)
+        if op == Op.HEAD:
+            return Response(status_code=204, headers=headers)
+        return json_response(record.data, 200, headers)
+
+    precondition = _write_precondition(request, entity, row_id)
+    if op == Op.DELETE:
+
+        def remove() -> None:
+            with store.write() as conn:
+                principal = _principal(conn, request)
+                records.delete_row(conn, entity, row_id, principal, precondition)
+
+        await run_in_threadpool(remove)
+        return Response(status_code=204)
+
+    body = await _read_body(request)
+    if body is None or body == "":
+        raise bad_request("Missing body")
+    if not isinstance(body, dict):
+        raise bad_request("Malformed JSON: expected an object")
+
+    def patch() -> records.Record:
+        with store.write() as conn:
+            principal = _principal(conn, request)
+            return records.update_row(conn, entity, row_id, body, principal, precondition)
+
+    record = await run_in_threadpool(patch)
+    return json_response(record.data, 200, _headers(request, entity, record))
+
+
+@guarded
+async def config(request: Request) -> Response:
+    store = _store(request)
+
+    def read() -> dict[str, Any]:
+        with store.read() as conn:
+            _principal(conn, request)
+            values = read_settings(conn)
+        return {
+            "instance": store.name,
+            "version": __version__,
+            "currency": values.get("currency"),
+            "locale": values.get("locale"),
+            "timezone": values.get("timezone"),
+            "country": values.get("country"),
+            "modules": list(MODULES),
+        }
+
+    return json_response(await run_in_threadpool(read))
+
+
+@guarded
+async def app_settings(request: Request) -> Response:
+    store = _store(request)
+
+    def read() -> dict[str, Any]:
+        with store.read() as conn:
+            principal = _principal(conn, request)
+            if principal.application_id is None:
+                raise forbidden("Invalid application context")
+            row = conn.execute(
+                select(applications.c.defaultsettings, applications.c.settings).where(
+                    applications.c.ID == principal.application_id
+                )
+            ).first()
+        if row is None:
+            raise forbidden("Invalid application context")
+        merged: dict[str, Any] = dict(row.defaultsettings or {})
+        merged.update(row.settings or {})
+        return merged
+
+    return json_response(await run_in_threadpool(read))
+
+
+@guarded
+async def openapi(request: Request) -> Response:
+    _store(request)
+    return json_response(openapi_document(request.path_params["instance"], SERVED))
+
+
+def _both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[Route]:
+    """Serve ``path`` with and without a trailing slash; never redirect."""
+    return [
+        Route(path, endpoint, methods=methods),
+        Route(path + "/", endpoint, methods=methods),
+    ]
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def routes() -> list[Route]:
+    base = "/{instance}/api/v1"
+    return [
+        *_both(f"{base}/config", config, ["GET"]),
+        *_both(f"{base}/settings", app_settings, ["GET"]),
+        *_both(f"{base}/openapi.json", openapi, ["GET"]),
+        *_both(f"{base}/{{entity}}", collection, ALL_METHODS),
+        *_both(f"{base}/{{entity}}/{{id}}", item, ALL_METHODS),
+    ]

@@ -1,0 +1,450 @@
+"""The six record operations, generic over every entity of the registry.
+
+Each function runs inside one connection handed in by the HTTP layer: reads in a read
+connection, writes in one transaction, so a failing write changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from officina.core.auth import Principal
+from officina.core.clock import now
+from officina.core.errors import bad_request, conflict, forbidden, gone, not_found, short
+from officina.zeyos import access, extension, rules
+from officina.zeyos.query import Compiler, ListQuery, build_select, compile_list
+from officina.zeyos.registry import ENTITIES
+from officina.zeyos.registry.model import Default, Entity, Field, Kind, OnDelete
+from officina.zeyos.tables import table, tombstones
+from officina.zeyos.values import as_int, coerce_write, encode_out, invalid_value
+
+PSEUDO_WRITE = ("extdata", "tags", "+tags", "-tags")
+_DATA_URI = re.compile(r"^data:([a-z]+/[^;,\s]+)?(;[^,]*)?;base64,(.*)$", re.S)
+
+
+@dataclass
+class Record:
+    """One row as the API shows it, plus what the HTTP layer needs for its headers."""
+
+    data: dict[str, Any]
+    rev: int
+    lastmodified: int | None
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def run_list(conn: Connection, entity: Entity, params: dict[str, Any], principal: Principal) -> Any:
+    comp, q = compile_list(entity, params, principal, conn.dialect.name)
+    stmt = build_select(comp, q)
+    if q.count:
+        return {"count": int(conn.execute(stmt).scalar_one())}
+    rows = conn.execute(stmt).all()
+    return render(conn, q, rows)
+
+
+def render(conn: Connection, q: ListQuery, rows: list[Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        item: dict[str, Any] = {}
+        for i, o in enumerate(q.outputs):
+            value = row[i]
+            if o.resolved.pseudo == "extdata":
+                value = _json_value(value) or {}
+            elif o.resolved.pseudo == "tags":
+                value = extension.sort_tags(_json_value(value) or [])
+            else:
+                value = encode_out(o.resolved.kind, value, o.expanded)
+            item[o.key] = value
+        out.append(item)
+    if q.binfile_outputs:
+        _expand_binfiles(conn, out, q.binfile_outputs)
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str):
+        import orjson
+
+        return orjson.loads(value)
+    return value
+
+
+def _expand_binfiles(conn: Connection, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    ids = {r[k] for r in rows for k in keys if isinstance(r.get(k), int)}
+    contents: dict[int, str] = {}
+    if ids:
+        binfiles = table("binfiles")
+        for row in conn.execute(
+            select(binfiles.c.ID, binfiles.c.content).where(binfiles.c.ID.in_(list(ids)))
+        ):
+            contents[row.ID] = base64.b64encode(bytes(row.content or b"")).decode("ascii")
+    for r in rows:
+        for k in keys:
+            if isinstance(r.get(k), int):
+                r[k] = {"content": contents.get(r[k], "")}
+
+
+def fetch(
+    conn: Connection,
+    entity: Entity,
+    row_id: int,
+    principal: Principal,
+    *,
+    expand: set[str] | None = None,
+    with_extdata: bool = False,
+    with_tags: bool = False,
+    lock: bool = False,
+) -> Record | None:
+    """A visible row by ID, all API columns, or None (invisible rows do not exist)."""
+    comp = Compiler(entity, principal, conn.dialect.name)
+    base = comp.base
+    params: dict[str, Any] = {"expand": sorted(expand or ())}
+    comp, q = compile_list(entity, params, principal, conn.dialect.name)
+    extras = [base.c._rev.label("rev")]
+    if entity.has_lastmodified:
+        extras.append(comp.base.c.lastmodified.label("lm"))
+    stmt = (
+        select(*[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)], *extras)
+        .select_from(comp.from_clause())
+        .where(comp.base.c.ID == row_id, *q.where)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=comp.base)
+    row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    data = render(conn, q, [row])[0]
+    if with_extdata and entity.extdata:
+        data["extdata"] = extension.read_extdata(conn, entity.name, row_id)
+    if with_tags and entity.tags:
+        data["tags"] = extension.read_tags(conn, entity.name, row_id)
+    return Record(data, int(row.rev), int(row.lm) if entity.has_lastmodified else None)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SideWrites:
+    extdata: dict[str, str | None] | None = None
+    tags: list[str] | None = None
+    add_tags: list[str] | None = None
+    remove_tags: list[str] | None = None
+
+    def any(self) -> bool:
+        return any(
+            v is not None for v in (self.extdata, self.tags, self.add_tags, self.remove_tags)
+        )
+
+
+def _split(entity: Entity, body: dict[str, Any]) -> tuple[dict[str, Any], SideWrites]:
+    """Separate column values from extension values and tags; unknown keys are a 400."""
+    columns: dict[str, Any] = {}
+    side = SideWrites()
+    for key, value in body.items():
+        if key == "extdata" and entity.extdata:
+            side.extdata = extension.validate_extdata(value)
+        elif key == "tags" and entity.tags:
+            side.tags = extension.validate_tags(key, value)
+        elif key == "+tags" and entity.tags:
+            side.add_tags = extension.validate_tags(key, value)
+        elif key == "-tags" and entity.tags:
+            side.remove_tags = extension.validate_tags(key, value)
+        elif entity.field(key) is not None:
+            columns[key] = value
+        else:
+            raise bad_request(f"Invalid field '{short(key)}'", field=str(key))
+    return columns, side
+
+
+def _store_binfile(conn: Connection, name: str, value: dict[str, Any]) -> int:
+    if len(value) != 1 or not ({"content"} >= value.keys() or {"uri"} >= value.keys()):
+        raise invalid_value(name)
+    raw_b64: Any = value.get("content")
+    if "uri" in value:
+        match = _DATA_URI.match(str(value["uri"]))
+        if not match:
+            raise invalid_value(name)
+        raw_b64 = match.group(3)
+    if not isinstance(raw_b64, str):
+        raise invalid_value(name)
+    try:
+        content = base64.b64decode(raw_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid_value(name) from None
+    if not content:
+        raise invalid_value(name)
+    digest = hashlib.md5(content).digest()  # content addressing, not security
+    binfiles = table("binfiles")
+    existing = conn.execute(select(binfiles.c.ID).where(binfiles.c.hash == digest)).first()
+    if existing is not None:
+        return int(existing.ID)
+    return int(
+        conn.execute(
+            insert(binfiles)
+            .values(size=len(content), hash=digest, content=content)
+            .returning(binfiles.c.ID)
+        ).scalar_one()
+    )
+
+
+def _coerce_columns(
+    conn: Connection,
+    entity: Entity,
+    columns: dict[str, Any],
+    stored: dict[str, Any] | None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, raw in columns.items():
+        f = entity.field(name)
+        assert f is not None
+        if name in ("ID", "lastmodified"):
+            continue
+        if f.kind == Kind.BINFILE:
+            if isinstance(raw, dict):
+                values[name] = _store_binfile(conn, name, raw)
+            elif raw is None or raw == "":
+                values[name] = None
+            elif stored is not None and as_int(raw) == stored.get(name):
+                continue  # echoed back unchanged
+            else:
+                raise bad_request(f"Invalid value for field '{name}': read-only", field=name)
+            continue
+        if f.readonly:
+            if stored is not None and raw == stored.get(name):
+                continue
+            raise bad_request(f"Invalid value for field '{name}': read-only", field=name)
+        values[name] = coerce_write(f, raw)
+    return values
+
+
+def _check_references(
+    conn: Connection, entity: Entity, values: dict[str, Any], principal: Principal
+) -> None:
+    """A reference must point at a row the caller can see, else 410 Gone."""
+    for name, value in values.items():
+        f = entity.field(name)
+        if f is None or f.ref is None or value is None or f.kind == Kind.BINFILE:
+            continue
+        if f.name == "creator":
+            continue
+        target = ENTITIES.get(f.ref)
+        if target is None:
+            continue
+        t = table(target.name)
+        clause = access.visibility(target, t, principal)
+        stmt = select(t.c.ID).where(t.c.ID == value)
+        if clause is not None:
+            stmt = stmt.where(clause)
+        if conn.execute(stmt).first() is None:
+            raise gone(name)
+
+
+def _defaults(entity: Entity, values: dict[str, Any], principal: Principal, ts: int) -> None:
+    for f in entity.fields:
+        if f.name in values or f.name == "ID":
+            continue
+        if f.name == "lastmodified":
+            continue
+        if f.default == Default.NOW:
+            values[f.name] = ts
+        elif f.default == Default.CALLER or f.name == "creator":
+            values[f.name] = principal.user_id
+        elif f.default is not None:
+            values[f.name] = f.default
+        elif f.required:
+            raise bad_request(f"Missing field '{f.name}'", field=f.name)
+        elif f.nullable:
+            values[f.name] = None
+        elif f.kind in (Kind.TEXT, Kind.VARCHAR):
+            values[f.name] = ""
+        else:
+            raise bad_request(f"Missing field '{f.name}'", field=f.name)
+    if entity.has_lastmodified:
+        values["lastmodified"] = ts
+
+
+def _apply_side(conn: Connection, entity: Entity, row_id: int, side: SideWrites) -> bool:
+    changed = False
+    if side.extdata:
+        changed |= extension.write_extdata(conn, entity.name, row_id, side.extdata)
+    if side.tags is not None or side.add_tags or side.remove_tags:
+        changed |= extension.write_tags(
+            conn, entity.name, row_id, side.tags, side.add_tags or [], side.remove_tags or []
+        )
+    return changed
+
+
+def _new_id(conn: Connection, entity: Entity, raw: Any) -> int:
+    row_id = as_int(raw)
+    limit = 2**63 - 1 if entity.pk_kind == Kind.BIGINT else 2**31 - 1
+    if row_id is None or not 1 <= row_id <= limit or isinstance(raw, bool):
+        raise invalid_value("ID")
+    t = table(entity.name)
+    if conn.execute(select(t.c.ID).where(t.c.ID == row_id)).first() is not None:
+        raise conflict("ID present")
+    buried = conn.execute(
+        select(tombstones.c.ID).where(tombstones.c.entity == entity.name, tombstones.c.ID == row_id)
+    ).first()
+    if buried is not None:
+        raise conflict("ID present")
+    return row_id
+
+
+def _advance_sequence(conn: Connection, entity: Entity, row_id: int) -> None:
+    """After an explicit ID, make PostgreSQL's sequence skip past it (SQLite does this)."""
+    if conn.dialect.name != "postgresql":
+        return
+    t = table(entity.name)
+    qualified = conn.dialect.identifier_preparer.format_table(t)
+    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
+    if schema:
+        prep = conn.dialect.identifier_preparer
+        qualified = f"{prep.quote_identifier(schema)}.{prep.quote_identifier(t.name)}"
+    conn.execute(
+        text(
+            "SELECT setval(pg_get_serial_sequence(:tbl, 'ID'), "
+            'GREATEST(:id, (SELECT COALESCE(MAX("ID"), 1) FROM ' + qualified + ")))"
+        ),
+        {"tbl": qualified, "id": row_id},
+    )
+
+
+def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Principal) -> Record:
+    access.require_write(entity, principal)
+    columns, side = _split(entity, body)
+    ts = now()
+    explicit_id = _new_id(conn, entity, columns["ID"]) if columns.get("ID") is not None else None
+    if entity.creator_bound and columns.get("creator") not in (None, principal.user_id):
+        raise forbidden()
+    values = _coerce_columns(conn, entity, columns, None)
+    _defaults(entity, values, principal, ts)
+    rules.check(entity, values)
+    access.check_new_owner(entity, values, principal)
+    _check_fork(values)
+    _check_references(conn, entity, values, principal)
+    t = table(entity.name)
+    if explicit_id is not None:
+        values["ID"] = explicit_id
+    row_id = int(conn.execute(insert(t).values(**values).returning(t.c.ID)).scalar_one())
+    if explicit_id is not None:
+        _advance_sequence(conn, entity, explicit_id)
+    _apply_side(conn, entity, row_id, side)
+    record = fetch(conn, entity, row_id, principal)
+    if record is None:  # created a row the caller cannot see (e.g. owned by another group)
+        raise forbidden()
+    return record
+
+
+def _check_fork(values: dict[str, Any]) -> None:
+    if values.get("fork") is not None:
+        raise bad_request("Invalid value for field 'fork': module forks are not supported", "fork")
+
+
+def _stored_row(conn: Connection, entity: Entity, row_id: int, principal: Principal) -> Any:
+    t = table(entity.name)
+    stmt = select(t).where(t.c.ID == row_id, access.where_visible(entity, t, principal))
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def update_row(
+    conn: Connection,
+    entity: Entity,
+    row_id: int,
+    body: dict[str, Any],
+    principal: Principal,
+    precondition: Any,
+) -> Record:
+    """PATCH: partial update; ``precondition(row)`` raises 412 when the caller's copy is stale."""
+    access.require_write(entity, principal)
+    row = _stored_row(conn, entity, row_id, principal)
+    if not access.may_write_row(entity, row, principal):
+        raise forbidden()
+    precondition(row)
+    columns, side = _split(entity, body)
+    if "ID" in columns and as_int(columns["ID"]) != row_id:
+        raise conflict("Non-matching ID")
+    stored = dict(row._mapping)
+    if (
+        entity.creator_bound
+        and "creator" in columns
+        and as_int(columns["creator"]) != principal.user_id
+    ):
+        raise forbidden()
+    values = _coerce_columns(conn, entity, columns, stored)
+    changed = {k: v for k, v in values.items() if stored.get(k) != v}
+    merged = {**stored, **values}
+    rules.check(entity, merged)
+    if "ownergroup" in changed or "owneruser" in changed:
+        access.check_new_owner(entity, changed, principal)
+    _check_fork(merged)
+    _check_references(conn, entity, changed, principal)
+    t = table(entity.name)
+    side_changed = _apply_side(conn, entity, row_id, side)
+    if changed or side_changed:
+        if entity.has_lastmodified:
+            changed["lastmodified"] = now()
+        conn.execute(update(t).where(t.c.ID == row_id).values(**changed, _rev=t.c._rev + 1))
+    record = fetch(conn, entity, row_id, principal)
+    if record is None:
+        raise forbidden()
+    return record
+
+
+def _children(entity_name: str) -> list[tuple[Entity, Field]]:
+    """Reference columns of every entity that point at ``entity_name``."""
+    return [
+        (e, f)
+        for e in ENTITIES.values()
+        for f in e.fields
+        if f.ref == entity_name and f.on_delete in (OnDelete.CASCADE, OnDelete.SET_NULL)
+    ]
+
+
+def _cascade(conn: Connection, entity: Entity, ids: list[int], ts: int, depth: int = 0) -> None:
+    """Delete or detach dependants, leave tombstones and drop side data of every deleted row."""
+    if not ids or depth > 8:
+        return
+    for child, f in _children(entity.name):
+        t = table(child.name)
+        if f.on_delete == OnDelete.SET_NULL:
+            conn.execute(
+                update(t).where(t.c[f.name].in_(ids)).values({f.name: None, "_rev": t.c._rev + 1})
+            )
+            continue
+        child_ids = [r.ID for r in conn.execute(select(t.c.ID).where(t.c[f.name].in_(ids)))]
+        if child_ids:
+            _cascade(conn, child, child_ids, ts, depth + 1)
+            conn.execute(delete(t).where(t.c.ID.in_(child_ids)))
+    extension.forget(conn, entity.name, ids)
+    conn.execute(
+        insert(tombstones),
+        [{"entity": entity.name, "ID": i, "deleted": ts} for i in ids],
+    )
+
+
+def delete_row(
+    conn: Connection, entity: Entity, row_id: int, principal: Principal, precondition: Any
+) -> None:
+    access.require_write(entity, principal)
+    row = _stored_row(conn, entity, row_id, principal)
+    if not access.may_write_row(entity, row, principal):
+        raise forbidden()
+    precondition(row)
+    _cascade(conn, entity, [row_id], now())
+    t = table(entity.name)
+    conn.execute(delete(t).where(t.c.ID == row_id))

@@ -1,0 +1,67 @@
+"""Cross-field rules checked on the row a write would produce (after merging a PATCH).
+
+They mirror the vendor database's check constraints; a violation is a 400 naming a field,
+found before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from officina.core.errors import bad_request
+from officina.zeyos.registry.model import Entity
+from officina.zeyos.values import invalid_value
+
+Rule = Callable[[dict[str, Any]], None]
+
+
+def _names_required(row: dict[str, Any]) -> None:
+    if not (row.get("lastname") or row.get("firstname")):
+        raise bad_request("Missing field 'lastname'", field="lastname")
+
+
+def _account_numbers(row: dict[str, Any]) -> None:
+    kind = row.get("type", 0)
+    if row.get("customernum") and kind not in (0, 1, 3, 5):
+        raise invalid_value("customernum")
+    if row.get("suppliernum") and kind not in (2, 3, 5):
+        raise invalid_value("suppliernum")
+
+
+def _person_only(row: dict[str, Any]) -> None:
+    if row.get("type", 0) == 1:
+        return
+    for name in ("title", "company", "position", "department"):
+        if row.get(name):
+            raise invalid_value(name)
+    if row.get("birthdate") is not None:
+        raise invalid_value("birthdate")
+
+
+def _dates_ordered(row: dict[str, Any]) -> None:
+    start, end = row.get("datefrom"), row.get("dateto")
+    if start is not None and end is not None and start > end:
+        raise invalid_value("dateto")
+
+
+ENTITY_RULES: dict[str, list[Rule]] = {
+    "accounts": [_names_required, _account_numbers],
+    "contacts": [_names_required, _person_only],
+}
+
+
+def check(entity: Entity, row: dict[str, Any]) -> None:
+    """Raise 400 if ``row`` (all columns after the write) breaks a rule of ``entity``."""
+    if row.get("owneruser") is not None and row.get("ownergroup") is not None:
+        raise invalid_value("ownergroup")
+    for group in entity.exclusive:
+        if sum(row.get(name) not in (None, "") for name in group) > 1:
+            raise invalid_value(group[-1])
+    for group in entity.exactly_one:
+        if sum(row.get(name) not in (None, "") for name in group) != 1:
+            raise invalid_value(group[0])
+    if "datefrom" in row and "dateto" in row:
+        _dates_ordered(row)
+    for rule in ENTITY_RULES.get(entity.name, ()):
+        rule(row)
