@@ -32,9 +32,9 @@ def test_read_only_permission_cannot_write(env, admin):
 
 def test_group_owned_rows_visible_to_members_only(env, admin):
     sales = env.group()
-    _, member_h = env.user({"accounts": True}, groups={sales: True})
+    _, member_h = env.user({"accounts": True, "contacts": True}, groups={sales: True})
     _, reader_h = env.user({"accounts": True}, groups={sales: False})
-    _, outsider_h = env.user({"accounts": True})
+    _, outsider_h = env.user({"accounts": True, "contacts": True})
     member, reader, outsider = env.client(member_h), env.client(reader_h), env.client(outsider_h)
 
     owned = account(member, lastname="Owned", ownergroup=sales)

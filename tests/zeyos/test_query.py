@@ -85,7 +85,6 @@ def test_invalid_paths_are_400(admin, data):
         ({"fields": ["contact.account.x"]}, "Invalid selection field"),
         ({"fields": ["contact.nosuch"]}, "Invalid selection field"),
         ({"fields": ["lastname.x"]}, "Invalid selection field"),
-        ({"fields": {"a": "ID", "b": "ID", "a ": "lastname"}}, None),
         ({"filters": {"nosuch": 1}}, "Invalid filter field 'nosuch'"),
         ({"filters": {"lastname": {"LIKE": "x"}}}, "Invalid filter operator 'LIKE'"),
         ({"filters": {"type": "abc"}}, "Invalid filter value"),
@@ -156,18 +155,22 @@ def test_duplicate_output_keys_are_400(admin, data):
             {"lastname": {"!~": "x"}},
             ["BEQ Building Equipment", "Österreich Handel", "zeta corp", "alpha ltd"],
         ),
-        ({"lastname": {"!~*": "[lx]"}}, ["BEQ Building Equipment", "zeta corp"]),
+        ({"lastname": {"!~*": "[lx]"}}, ["zeta corp"]),
         ({"lastname": {"~": "[[:digit:]]"}}, []),
-        ({"lastname": {"~~": "%texx%"}}, []),
+        ({"lastname": {"~~": "%texx%"}}, ["Lightexx AG"]),
         ({"lastname": {"~~": "%Texx%"}}, ["CleanTexx"]),
         ({"lastname": {"~~*": "%TEXX%"}}, ["Lightexx AG", "CleanTexx"]),
         ({"lastname": {"~~*": "österreich%"}}, ["Österreich Handel"]),
-        ({"lastname": {"!~~": "%e%"}}, ["Lightexx AG", "alpha ltd"]),
-        ({"lastname": {"!~~*": "%E%"}}, ["Lightexx AG", "alpha ltd"]),
+        ({"lastname": {"!~~": "%e%"}}, ["alpha ltd"]),
+        ({"lastname": {"!~~": "%E%"}}, ["Lightexx AG", "CleanTexx", "Österreich Handel",
+                                        "zeta corp", "alpha ltd"]),
+        ({"lastname": {"!~~*": "%E%"}}, ["alpha ltd"]),
         ({"lastname": {"~~": "alpha\\_ltd"}}, []),
         ({"extdata.nickname": "cleantexx"}, ["CleanTexx"]),
         ({"extdata.rank": {">": 20}}, ["Österreich Handel", "zeta corp", "alpha ltd"]),
-        ({"extdata.rank": {">": "20"}}, ["Österreich Handel", "zeta corp"]),
+        ({"extdata.rank": {">": "100"}}, ["CleanTexx", "Österreich Handel", "zeta corp",
+                                          "alpha ltd"]),
+        ({"extdata.rank": {">": 100}}, []),
         ({"extdata.rank": {"IN": [0, 10]}}, ["Lightexx AG", "BEQ Building Equipment"]),
         ({"extdata.missing": None}, [n for n, *_ in CITIES]),
         ({"2": ["OR", {"type": 2}, {"contact.country": "FR"}]}, ["Österreich Handel", "zeta corp"]),
@@ -234,8 +237,8 @@ def test_sort_with_nulls_case_and_joined_columns(admin, data):
     assert rows[0]["contact.city"] is None
     rows = q(admin, fields={"Name": "lastname"}, sort=["-Name"], limit=2)
     assert [r["Name"] for r in rows] == ["Österreich Handel", "zeta corp"]
-    rows = q(admin, fields=["lastname"], sort=["-extdata.nickname"], limit=1)
-    assert names(rows) == ["zeta corp"]
+    rows = q(admin, fields=["lastname"], sort=["-extdata.nickname"], limit=2)
+    assert names(rows) == ["Österreich Handel", "zeta corp"]
 
 
 def test_limit_offset_count(admin, data):
@@ -245,7 +248,7 @@ def test_limit_offset_count(admin, data):
     assert q(admin, fields=["ID"], limit=20000) == all_rows
     assert q(admin, count=True) == {"count": len(CITIES)}
     assert q(admin, count=1, filters={"type": 1}, limit=1, sort=["-ID"]) == {"count": 2}
-    assert q(admin, count="true", distinct=True, fields=["type"]) == {"count": 5}
+    assert q(admin, count="true", distinct=True, fields=["type"]) == {"count": 4}
 
 
 def test_distinct(admin, data):

@@ -69,26 +69,50 @@ def check_regex(pattern: str) -> bool:
     return True
 
 
-class regex_match(GenericFunction[bool]):
-    """``regex_match(value, pattern, insensitive)``: POSIX regex search on both stores."""
+class regex_match(GenericFunction[bool]):  # noqa: N801 - SQL function naming
+    """``regex_match(value, pattern)``: case-sensitive POSIX regex search on both stores."""
 
     type = Boolean()
     inherit_cache = True
     name = "regex_match"
 
 
+class regex_imatch(GenericFunction[bool]):  # noqa: N801 - SQL function naming
+    """``regex_imatch(value, pattern)``: case-insensitive POSIX regex search.
+
+    A separate construct rather than a flag argument: a flag would be a bound parameter,
+    and compiled statements are cached without looking at parameter values.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "regex_imatch"
+
+
 @compiles(regex_match, "sqlite")
 def _regex_match_sqlite(element: regex_match, compiler: Any, **kw: Any) -> str:
-    value, pattern, insensitive = list(element.clauses)
-    fn = "officina_regexp_i" if insensitive.value else "officina_regexp"  # type: ignore[attr-defined]
-    return f"{fn}({compiler.process(pattern, **kw)}, {compiler.process(value, **kw)})"
+    value, pattern = list(element.clauses)
+    return f"officina_regexp({compiler.process(pattern, **kw)}, {compiler.process(value, **kw)})"
+
+
+@compiles(regex_imatch, "sqlite")
+def _regex_imatch_sqlite(element: regex_imatch, compiler: Any, **kw: Any) -> str:
+    value, pattern = list(element.clauses)
+    return (
+        f"officina_regexp_i({compiler.process(pattern, **kw)}, {compiler.process(value, **kw)})"
+    )
 
 
 @compiles(regex_match, "postgresql")
 def _regex_match_pg(element: regex_match, compiler: Any, **kw: Any) -> str:
-    value, pattern, insensitive = list(element.clauses)
-    op = "~*" if insensitive.value else "~"  # type: ignore[attr-defined]
-    return f"({compiler.process(value, **kw)} {op} {compiler.process(pattern, **kw)})"
+    value, pattern = list(element.clauses)
+    return f"({compiler.process(value, **kw)} ~ {compiler.process(pattern, **kw)})"
+
+
+@compiles(regex_imatch, "postgresql")
+def _regex_imatch_pg(element: regex_imatch, compiler: Any, **kw: Any) -> str:
+    value, pattern = list(element.clauses)
+    return f"({compiler.process(value, **kw)} ~* {compiler.process(pattern, **kw)})"
 
 
 class lowered(GenericFunction[str]):
@@ -126,6 +150,7 @@ __all__ = [
     "func",
     "install_sqlite_functions",
     "lowered",
+    "regex_imatch",
     "regex_match",
     "text_sort_keys",
 ]

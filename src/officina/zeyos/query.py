@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from officina.core.auth import Principal
 from officina.core.errors import HttpError, bad_request, short
-from officina.core.sqlfuncs import byte_order, check_regex, lowered, regex_match
+from officina.core.sqlfuncs import byte_order, check_regex, lowered, regex_imatch, regex_match
 from officina.zeyos import access
 from officina.zeyos.registry import ENTITIES
 from officina.zeyos.registry.model import (
@@ -282,7 +282,8 @@ class Compiler:
             pattern = self._string_operand(col, operand)
             if len(pattern) > MAX_REGEX or not check_regex(pattern):
                 raise invalid("filter value for", col.path)
-            match = regex_match(col.expr, pattern, literal("*" in op))
+            construct = regex_imatch if op.endswith("*") else regex_match
+            match = construct(col.expr, pattern)
             return not_(match) if op.startswith("!") else match
         if op in ("~~", "~~*", "!~~", "!~~*"):
             pattern = self._string_operand(col, operand)
