@@ -30,7 +30,9 @@ _DEPENDS = re.compile(r"Has dependency on ((?:`\w+`(?: or | and )?)+)\.")
 _NAMES = re.compile(r"`(\w+)`")
 
 
-def _kind(db_type: str | None, api: dict[str, Any], name: str, entity: str) -> tuple[str, int | None]:
+def _kind(
+    db_type: str | None, api: dict[str, Any], name: str, entity: str
+) -> tuple[str, int | None]:
     if entity == "binfiles" and name == "hash":
         return "HASH", None
     if db_type is None:
@@ -120,8 +122,12 @@ def build(ref_dir: Path) -> dict[str, dict[str, Any]]:
         for method, op in (("post", "LIST"), ("put", "CREATE")):
             if method in collection:
                 ops.add(op)
-        for method, op in (("get", "GET"), ("head", "HEAD"), ("patch", "UPDATE"),
-                           ("delete", "DELETE")):
+        for method, op in (
+            ("get", "GET"),
+            ("head", "HEAD"),
+            ("patch", "UPDATE"),
+            ("delete", "DELETE"),
+        ):
             if method in item:
                 ops.add(op)
         read_desc = collection.get("post", {}).get("description", "")
@@ -301,7 +307,7 @@ def main(argv: list[str]) -> int:
     source = render(entities)
     source += f"\nCANONICAL_ENTITY_NAMES: tuple[str, ...] = {canonical_names(ref_dir)!r}\n"
     TARGET.write_text(source)
-    print(f"wrote {TARGET.relative_to(ROOT)}: {len(entities)} entities")
+    print(f"wrote {TARGET.name}: {len(entities)} entities")
     return 0
 
 

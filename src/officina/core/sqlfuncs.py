@@ -69,7 +69,7 @@ def check_regex(pattern: str) -> bool:
     return True
 
 
-class regex_match(GenericFunction[bool]):  # noqa: N801 - SQL function naming
+class regex_match(GenericFunction[bool]):
     """``regex_match(value, pattern)``: case-sensitive POSIX regex search on both stores."""
 
     type = Boolean()
@@ -77,7 +77,7 @@ class regex_match(GenericFunction[bool]):  # noqa: N801 - SQL function naming
     name = "regex_match"
 
 
-class regex_imatch(GenericFunction[bool]):  # noqa: N801 - SQL function naming
+class regex_imatch(GenericFunction[bool]):
     """``regex_imatch(value, pattern)``: case-insensitive POSIX regex search.
 
     A separate construct rather than a flag argument: a flag would be a bound parameter,
@@ -98,9 +98,7 @@ def _regex_match_sqlite(element: regex_match, compiler: Any, **kw: Any) -> str:
 @compiles(regex_imatch, "sqlite")
 def _regex_imatch_sqlite(element: regex_imatch, compiler: Any, **kw: Any) -> str:
     value, pattern = list(element.clauses)
-    return (
-        f"officina_regexp_i({compiler.process(pattern, **kw)}, {compiler.process(value, **kw)})"
-    )
+    return f"officina_regexp_i({compiler.process(pattern, **kw)}, {compiler.process(value, **kw)})"
 
 
 @compiles(regex_match, "postgresql")

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ def run_list(conn: Connection, entity: Entity, params: dict[str, Any], principal
     return render(conn, q, rows)
 
 
-def render(conn: Connection, q: ListQuery, rows: list[Any]) -> list[dict[str, Any]]:
+def render(conn: Connection, q: ListQuery, rows: Sequence[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
         item: dict[str, Any] = {}

@@ -139,7 +139,7 @@ class Entity:
         if cache is None:
             cache = {f.name: f for f in self.fields}
             self.extra["_by_name"] = cache
-        return cache  # type: ignore[no-any-return]
+        return cache
 
     @property
     def has_lastmodified(self) -> bool:

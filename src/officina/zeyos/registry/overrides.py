@@ -92,7 +92,5 @@ def apply(catalog: dict[str, Entity]) -> dict[str, Entity]:
             fields=(*messages.fields, Field("messageid", Kind.TEXT, default="", readonly=True)),
             extra={},
         )
-    out["transactions"] = replace(
-        out["transactions"], extra={"type_perms": TRANSACTION_TYPE_PERMS}
-    )
+    out["transactions"] = replace(out["transactions"], extra={"type_perms": TRANSACTION_TYPE_PERMS})
     return out
