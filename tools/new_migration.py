@@ -1,13 +1,18 @@
 """Write a new Alembic revision by comparing the code's tables with an up-to-date store.
 
-Usage: python3 tools/new_migration.py "what changed"
-It builds a scratch SQLite store at the current head, autogenerates the difference, and
-leaves the new file in src/officina/migrations/versions/ for review.
+Usage:
+  python3 tools/new_migration.py "what changed" [--rev-id ID] [--branch-from REV]
+                                                [--only PREFIX[,PREFIX...]]
+
+It builds a scratch SQLite store at the current heads, autogenerates the difference and leaves
+the new file in src/officina/migrations/versions/ for review. A face adding its own tables uses
+``--branch-from`` (the revision its branch starts at) and ``--only`` (its table-name prefixes),
+so two faces can add tables independently.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -19,22 +24,33 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "src" / "officina" / "migrations"
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) < 2:
-        print(__doc__)
-        return 2
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("message")
+    parser.add_argument("--rev-id")
+    parser.add_argument("--branch-from")
+    parser.add_argument("--only")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{tmp}/scratch.sqlite")
         cfg = Config()
         cfg.set_main_option("script_location", str(SCRIPTS))
+        if args.only:
+            cfg.attributes["only_prefixes"] = tuple(p for p in args.only.split(",") if p)
         with engine.connect() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, args.branch_from or "heads")
             conn.commit()
-            revision_id = f"{len(list((SCRIPTS / 'versions').glob('*.py'))) + 1:04d}"
-            command.revision(cfg, message=argv[1], autogenerate=True, rev_id=revision_id)
+            command.revision(
+                cfg,
+                message=args.message,
+                autogenerate=True,
+                rev_id=args.rev_id,
+                head=args.branch_from or "head",
+                splice=bool(args.branch_from),
+            )
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main())

@@ -21,8 +21,9 @@ def _config() -> Config:
     return cfg
 
 
-def head() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+def heads() -> tuple[str, ...]:
+    """Newest revision of every branch (each face may add its tables on a branch of its own)."""
+    return tuple(ScriptDirectory.from_config(_config()).get_heads())
 
 
 def upgrade(store: Store) -> None:
@@ -37,7 +38,7 @@ def upgrade(store: Store) -> None:
             conn.commit()
         try:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
             conn.commit()
         finally:
             if store.schema is not None:
@@ -46,12 +47,12 @@ def upgrade(store: Store) -> None:
 
 
 def current(store: Store) -> str | None:
-    """The revision a store is at (None for an empty store)."""
+    """The revisions a store is at, comma-separated (None for an empty store)."""
     with store.engine.connect() as conn:
         if store.schema is not None:
             conn.execute(text(f'SET search_path TO "{store.schema}"'))
         try:
-            return MigrationContext.configure(conn).get_current_revision()
+            return ",".join(sorted(MigrationContext.configure(conn).get_current_heads())) or None
         finally:
             if store.schema is not None:
                 conn.execute(text("RESET search_path"))
