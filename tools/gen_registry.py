@@ -117,19 +117,18 @@ def build(ref_dir: Path) -> dict[str, dict[str, Any]]:
             i["keys"][0] for i in table["indexes"] if "gin_trgm_ops" in i["def"] and i["keys"]
         ]
         ops = set()
+        op_ids: list[tuple[str, str]] = []
         collection = paths.get(f"/{name}", {})
         item = paths.get(f"/{name}/{{ID}}", {})
-        for method, op in (("post", "LIST"), ("put", "CREATE")):
-            if method in collection:
-                ops.add(op)
-        for method, op in (
-            ("get", "GET"),
-            ("head", "HEAD"),
-            ("patch", "UPDATE"),
-            ("delete", "DELETE"),
+        item_ops = (("get", "GET"), ("head", "HEAD"), ("patch", "UPDATE"), ("delete", "DELETE"))
+        for source, pairs in (
+            (collection, (("post", "LIST"), ("put", "CREATE"))),
+            (item, item_ops),
         ):
-            if method in item:
-                ops.add(op)
+            for method, op in pairs:
+                if method in source:
+                    ops.add(op)
+                    op_ids.append((op.lower(), source[method]["operationId"]))
         read_desc = collection.get("post", {}).get("description", "")
         write_op = collection.get("put") or item.get("patch") or item.get("delete") or {}
         read_perms, _, _ = _perms(read_desc)
@@ -200,7 +199,7 @@ def build(ref_dir: Path) -> dict[str, dict[str, Any]]:
                 spec["ref"] = target
                 if fk and fk[1] != "NONE" and not binfile:
                     spec["on_delete"] = fk[1].replace(" ", "_")
-            if kind in ("TEXT", "VARCHAR"):
+            if kind in ("TEXT", "VARCHAR") and "pattern" not in spec:
                 single = any("[\\r\\n]'" in c for c in checks.get(fname, []))
                 if not single:
                     spec["multiline"] = True
@@ -232,6 +231,7 @@ def build(ref_dir: Path) -> dict[str, dict[str, Any]]:
             "extdata": f"extdataregular_{name}" in db,
             "tags": f"tagrels_{name}" in db,
             "searchable": tuple(t for t in trigram if t in has),
+            "operation_ids": tuple(op_ids),
         }
     return out
 
@@ -289,6 +289,7 @@ def render(entities: dict[str, dict[str, Any]]) -> str:
         for key in ("creator_bound", "extdata", "tags"):
             if e[key]:
                 lines.append(f"        {key}=True,")
+        lines.append(f"        operation_ids={e['operation_ids']!r},")
         lines.append("    ),")
     lines.append("}")
     canonical = None

@@ -34,9 +34,46 @@ def _owner_clause(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool] |
     return or_(*terms) if terms else false()
 
 
+# Participants belong to a mailing list or a campaign; each kind needs its own module.
+PARTICIPANT_PERMS = (("mailinglist", "mailinglists"), ("campaign", "campaigns"))
+
+
+def _row_permission(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool] | None:
+    """Rows whose module depends on the row itself (transaction type, participant parent)."""
+    if p.is_admin:
+        return None
+    type_perms = entity.extra.get("type_perms")
+    if type_perms:
+        allowed = [kind for perm, kinds in type_perms.items() if perm in p.perms for kind in kinds]
+        return t.c.type.in_(allowed) if allowed else false()
+    if entity.name == "participants":
+        terms = [t.c[ref].is_not(None) for ref, perm in PARTICIPANT_PERMS if perm in p.perms]
+        return or_(*terms) if terms else false()
+    return None
+
+
+def check_row_permission(entity: Entity, row: dict[str, Any], p: Principal) -> None:
+    """Writing a row needs the writable permission its own content selects."""
+    if p.is_admin:
+        return
+    type_perms = entity.extra.get("type_perms")
+    if type_perms:
+        kind = row.get("type")
+        needed = [perm for perm, kinds in type_perms.items() if kind in kinds]
+        if not any(p.perms.get(perm, False) for perm in needed):
+            raise forbidden()
+    if entity.name == "participants":
+        for ref, perm in PARTICIPANT_PERMS:
+            if row.get(ref) is not None and not p.perms.get(perm, False):
+                raise forbidden()
+
+
 def visibility(entity: Entity, t: Any, p: Principal, depth: int = 0) -> ColumnElement[bool] | None:
     """Predicate on alias ``t`` of ``entity``'s table: rows ``p`` may see (None = all)."""
     terms: list[ColumnElement[bool]] = []
+    by_row = _row_permission(entity, t, p)
+    if by_row is not None:
+        terms.append(by_row)
     if entity.field("fork") is not None:
         # Module forks are not implemented yet: their rows are nobody's to see.
         terms.append(t.c.fork.is_(None))

@@ -32,8 +32,8 @@ from officina.zeyos.registry import ENTITIES
 from officina.zeyos.registry.model import Entity, Op
 from officina.zeyos.responses import guarded, json_response
 
-# Entities this release serves; the rest of the catalogue follows as their rules land.
-SERVED = frozenset({"users", "groups", "groups2users", "accounts", "contacts", "addresses"})
+# Every entity of the catalogue is served.
+SERVED = frozenset(ENTITIES)
 
 _ID = re.compile(r"^[1-9][0-9]{0,18}$")
 _METHOD_OPS = {

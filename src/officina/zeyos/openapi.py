@@ -7,7 +7,6 @@ the same Field objects decide validation, SQL and this description.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Any
 
 from officina import __version__
@@ -22,6 +21,24 @@ _ERRORS = {
     "409": "Conflict",
     "410": "A reference points at a record that does not exist",
     "412": "The record changed since the given ETag",
+    "500": "Runtime error (the X-Request-Id header identifies it in the server log)",
+}
+
+# Status codes per operation: the vendor's, plus 400 everywhere officina can answer it.
+CODES = {
+    Op.LIST: ("200", "400", "401", "403", "500"),
+    Op.CREATE: ("201", "400", "401", "403", "409", "410", "500"),
+    Op.GET: ("200", "304", "400", "401", "403", "404", "500"),
+    Op.HEAD: ("204", "304", "400", "401", "404", "500"),
+    Op.UPDATE: ("200", "400", "401", "403", "404", "409", "410", "412", "500"),
+    Op.DELETE: ("204", "401", "403", "404", "409", "412", "500"),
+}
+
+_HEADER_PARAMS = {
+    Op.GET: ("If-Modified-Since", "If-None-Match"),
+    Op.HEAD: ("If-Modified-Since", "If-None-Match"),
+    Op.UPDATE: ("If-Match", "If-Unmodified-Since"),
+    Op.DELETE: ("If-Match", "If-Unmodified-Since"),
 }
 
 
@@ -105,91 +122,112 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _responses(ok: str, ok_body: dict[str, Any] | None, codes: Iterable[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {ok: {"description": "Success"}}
-    if ok_body is not None:
-        out[ok]["content"] = {"application/json": {"schema": ok_body}}
-    for code in codes:
-        out[code] = {
-            "description": _ERRORS[code],
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
+def _responses(op: Op, ok_body: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for code in CODES[op]:
+        if code in ("200", "201"):
+            out[code] = {"description": "Success"}
+            if ok_body is not None:
+                out[code]["content"] = {"application/json": {"schema": ok_body}}
+        elif code == "204":
+            out[code] = {"description": "Success, no content"}
+        elif code == "304":
+            out[code] = {"description": "Not modified"}
+        elif op == Op.HEAD:
+            out[code] = {"description": _ERRORS[code]}
+        else:
+            out[code] = {
+                "description": _ERRORS[code],
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
     return out
+
+
+def _parameters(entity: Entity, op: Op) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [{"$ref": "#/components/parameters/ID"}]
+    if op == Op.GET:
+        params.append({"$ref": "#/components/parameters/expand"})
+        if entity.extdata:
+            params.append({"$ref": "#/components/parameters/extdata"})
+        if entity.tags:
+            params.append({"$ref": "#/components/parameters/tags"})
+    params += [{"$ref": f"#/components/parameters/{h}"} for h in _HEADER_PARAMS[op]]
+    return params
 
 
 def _paths(entity: Entity) -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{entity.name}"}
+    ids = dict(entity.operation_ids)
     collection: dict[str, Any] = {}
     item: dict[str, Any] = {}
-    tag = [entity.name]
+
+    def operation(op: Op, summary: str, body: dict[str, Any] | None, ok: Any) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "tags": [entity.name],
+            "operationId": ids.get(op.value, f"{op.value}_{entity.name}"),
+            "summary": summary,
+            "responses": _responses(op, ok),
+        }
+        if body is not None:
+            spec["requestBody"] = _body(body)
+        if op in _HEADER_PARAMS:
+            spec["parameters"] = _parameters(entity, op)
+        return spec
+
+    listed = {"oneOf": [{"type": "array", "items": ref}, {"type": "object"}]}
     if Op.LIST in entity.ops:
-        collection["post"] = {
-            "tags": tag,
-            "operationId": f"list_{entity.name}",
-            "summary": f"List {entity.name}",
-            "requestBody": _body(_LIST_BODY),
-            "responses": _responses(
-                "200",
-                {"oneOf": [{"type": "array", "items": ref}, {"type": "object"}]},
-                ["400", "401", "403"],
-            ),
-        }
+        collection["post"] = operation(Op.LIST, f"List {entity.name}", _LIST_BODY, listed)
     if Op.CREATE in entity.ops:
-        collection["put"] = {
-            "tags": tag,
-            "operationId": f"create_{entity.name}",
-            "summary": f"Create a record in {entity.name}",
-            "requestBody": _body(_write_schema(entity)),
-            "responses": _responses("201", ref, ["400", "401", "403", "409", "410"]),
-        }
-    id_param = {
-        "name": "ID",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1},
-    }
+        collection["put"] = operation(
+            Op.CREATE, f"Create a record in {entity.name}", _write_schema(entity), ref
+        )
     if Op.GET in entity.ops:
-        item["get"] = {
-            "tags": tag,
-            "operationId": f"get_{entity.name}",
-            "summary": f"Get one record of {entity.name}",
-            "responses": _responses("200", ref, ["400", "401", "403", "404"]),
-        }
-        item["get"]["responses"]["304"] = {"description": "Not modified"}
+        item["get"] = operation(Op.GET, f"Get one record of {entity.name}", None, ref)
     if Op.HEAD in entity.ops:
-        item["head"] = {
-            "tags": tag,
-            "operationId": f"exists_{entity.name}",
-            "summary": f"Check that a record of {entity.name} exists",
-            "responses": {
-                "204": {"description": "Exists"},
-                "304": {"description": "Not modified"},
-                "401": {"description": _ERRORS["401"]},
-                "404": {"description": _ERRORS["404"]},
-            },
-        }
+        item["head"] = operation(Op.HEAD, f"Check a record of {entity.name} exists", None, None)
     if Op.UPDATE in entity.ops:
-        item["patch"] = {
-            "tags": tag,
-            "operationId": f"update_{entity.name}",
-            "summary": f"Change a record of {entity.name}",
-            "requestBody": _body(_write_schema(entity) | {"required": []}),
-            "responses": _responses("200", ref, ["400", "401", "403", "404", "409", "410", "412"]),
-        }
+        patch_body = _write_schema(entity)
+        patch_body.pop("required", None)
+        item["patch"] = operation(Op.UPDATE, f"Change a record of {entity.name}", patch_body, ref)
     if Op.DELETE in entity.ops:
-        item["delete"] = {
-            "tags": tag,
-            "operationId": f"delete_{entity.name}",
-            "summary": f"Delete a record of {entity.name}",
-            "responses": _responses("204", None, ["401", "403", "404", "409", "412"]),
-        }
+        item["delete"] = operation(Op.DELETE, f"Delete a record of {entity.name}", None, None)
     paths: dict[str, Any] = {}
     if collection:
         paths[f"/{entity.name}"] = collection
     if item:
-        item["parameters"] = [id_param]
         paths[f"/{entity.name}/{{ID}}"] = item
     return paths
+
+
+_COMPONENT_PARAMETERS = {
+    "ID": {
+        "name": "ID",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "format": "int64", "minimum": 1},
+    },
+    "expand": {
+        "name": "expand",
+        "in": "query",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"type": "string"}},
+    },
+    "extdata": {"name": "extdata", "in": "query", "schema": {"type": "integer", "enum": [0, 1]}},
+    "tags": {"name": "tags", "in": "query", "schema": {"type": "integer", "enum": [0, 1]}},
+    "If-Match": {"name": "If-Match", "in": "header", "schema": {"type": "string"}},
+    "If-None-Match": {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+    "If-Modified-Since": {
+        "name": "If-Modified-Since",
+        "in": "header",
+        "schema": {"type": "string"},
+    },
+    "If-Unmodified-Since": {
+        "name": "If-Unmodified-Since",
+        "in": "header",
+        "schema": {"type": "string"},
+    },
+}
 
 
 @functools.lru_cache(maxsize=64)
@@ -198,15 +236,32 @@ def _document(served: frozenset[str]) -> dict[str, Any]:
         "/config": {
             "get": {
                 "operationId": "getConfig",
+                "tags": ["general"],
                 "summary": "Instance configuration",
-                "responses": _responses("200", {"type": "object"}, ["401"]),
+                "responses": {
+                    "200": {
+                        "description": "Success",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "401": {"description": _ERRORS["401"]},
+                    "500": {"description": _ERRORS["500"]},
+                },
             }
         },
         "/settings": {
             "get": {
                 "operationId": "getSettings",
+                "tags": ["general"],
                 "summary": "Settings of the calling application",
-                "responses": _responses("200", {"type": "object"}, ["401", "403"]),
+                "responses": {
+                    "200": {
+                        "description": "Success",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "401": {"description": _ERRORS["401"]},
+                    "403": {"description": _ERRORS["403"]},
+                    "500": {"description": _ERRORS["500"]},
+                },
             }
         },
     }
@@ -221,6 +276,7 @@ def _document(served: frozenset[str]) -> dict[str, Any]:
         "security": [{"bearer": []}, {"basic": []}, {"session": []}],
         "components": {
             "schemas": schemas,
+            "parameters": _COMPONENT_PARAMETERS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "basic": {"type": "http", "scheme": "basic"},

@@ -28,6 +28,8 @@ from officina.zeyos.tables import table, tombstones
 from officina.zeyos.values import as_int, coerce_write, encode_out, invalid_value
 
 PSEUDO_WRITE = ("extdata", "tags", "+tags", "-tags")
+# The vendor contract offers these flags on GET although nothing is stored: answer empty.
+ADVERTISED_EMPTY = {"applicationassets": ("extdata", "tags"), "records": ("tags",)}
 _DATA_URI = re.compile(r"^data:([a-z]+/[^;,\s]+)?(;[^,]*)?;base64,(.*)$", re.S)
 
 
@@ -124,10 +126,12 @@ def fetch(
     if row is None:
         return None
     data = render(conn, q, [row])[0]
-    if with_extdata and entity.extdata:
-        data["extdata"] = extension.read_extdata(conn, entity.name, row_id)
-    if with_tags and entity.tags:
-        data["tags"] = extension.read_tags(conn, entity.name, row_id)
+    if with_extdata and (entity.extdata or "extdata" in ADVERTISED_EMPTY.get(entity.name, ())):
+        data["extdata"] = (
+            extension.read_extdata(conn, entity.name, row_id) if entity.extdata else {}
+        )
+    if with_tags and (entity.tags or "tags" in ADVERTISED_EMPTY.get(entity.name, ())):
+        data["tags"] = extension.read_tags(conn, entity.name, row_id) if entity.tags else []
     return Record(data, int(row.rev), int(row.lm) if entity.has_lastmodified else None)
 
 
@@ -330,6 +334,7 @@ def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Pr
     values = _coerce_columns(conn, entity, columns, None)
     _defaults(entity, values, principal, ts)
     rules.check(entity, values)
+    access.check_row_permission(entity, values, principal)
     access.check_new_owner(entity, values, principal)
     _check_fork(values)
     _check_references(conn, entity, values, principal)
@@ -375,6 +380,7 @@ def update_row(
     row = _stored_row(conn, entity, row_id, principal)
     if not access.may_write_row(entity, row, principal):
         raise forbidden()
+    access.check_row_permission(entity, dict(row._mapping), principal)
     precondition(row)
     columns, side = _split(entity, body)
     if "ID" in columns and as_int(columns["ID"]) != row_id:
@@ -390,6 +396,7 @@ def update_row(
     changed = {k: v for k, v in values.items() if stored.get(k) != v}
     merged = {**stored, **values}
     rules.check(entity, merged)
+    access.check_row_permission(entity, merged, principal)
     if "ownergroup" in changed or "owneruser" in changed:
         access.check_new_owner(entity, changed, principal)
     _check_fork(merged)
@@ -404,6 +411,27 @@ def update_row(
     if record is None:
         raise forbidden()
     return record
+
+
+# Rows that point at any entity by (entity name, ID) pairs; no foreign key can clean them up.
+# Activity history (``records``) is kept on purpose.
+POLYMORPHIC_LINKS = (
+    ("associations", "entity1", "index1"),
+    ("associations", "entity2", "index2"),
+    ("entities2channels", "entity", "index"),
+    ("follows", "entity", "index"),
+    ("events", "entity", "index"),
+)
+
+
+def _forget_polymorphic(conn: Connection, entity_name: str, ids: list[int]) -> None:
+    for holder, entity_col, index_col in POLYMORPHIC_LINKS:
+        if holder == entity_name:
+            continue
+        t = table(holder)
+        conn.execute(
+            delete(t).where(t.c[entity_col] == entity_name, t.c[index_col].in_(ids))
+        )
 
 
 def _children(entity_name: str) -> list[tuple[Entity, Field]]:
@@ -432,6 +460,7 @@ def _cascade(conn: Connection, entity: Entity, ids: list[int], ts: int, depth: i
             _cascade(conn, child, child_ids, ts, depth + 1)
             conn.execute(delete(t).where(t.c.ID.in_(child_ids)))
     extension.forget(conn, entity.name, ids)
+    _forget_polymorphic(conn, entity.name, ids)
     conn.execute(
         insert(tombstones),
         [{"entity": entity.name, "ID": i, "deleted": ts} for i in ids],
@@ -445,6 +474,7 @@ def delete_row(
     row = _stored_row(conn, entity, row_id, principal)
     if not access.may_write_row(entity, row, principal):
         raise forbidden()
+    access.check_row_permission(entity, dict(row._mapping), principal)
     precondition(row)
     _cascade(conn, entity, [row_id], now())
     t = table(entity.name)

@@ -45,9 +45,79 @@ def _dates_ordered(row: dict[str, Any]) -> None:
         raise invalid_value("dateto")
 
 
+def _accepted_needs_certainty(row: dict[str, Any]) -> None:
+    if row.get("status") == 5 and row.get("probability") != 100:
+        raise invalid_value("probability")
+
+
+def _differs(a: str, b: str) -> Rule:
+    def rule(row: dict[str, Any]) -> None:
+        if row.get(a) is not None and row.get(a) == row.get(b):
+            raise invalid_value(a)
+
+    return rule
+
+
+def _model_items(row: dict[str, Any]) -> None:
+    if row.get("type") == 7 and row.get("model") is not None:
+        raise invalid_value("model")
+
+
+def _message_rules(row: dict[str, Any]) -> None:
+    if row.get("senderror") and row.get("senddate") is None:
+        raise invalid_value("senderror")
+
+
+# Entities a records row may not point at (their rows are too fine-grained to annotate).
+_UNRECORDABLE = {"couponcodes", "participants", "records", "stocktransactions"}
+
+
+def _record_rules(row: dict[str, Any]) -> None:
+    if row.get("assigneduser") is not None and row.get("assigneduser") == row.get("creator"):
+        raise invalid_value("assigneduser")
+    entity, index = row.get("entity"), row.get("index")
+    if (entity is None) != (index is None):
+        raise invalid_value("index")
+    if entity in _UNRECORDABLE:
+        raise invalid_value("entity")
+    if entity is None and row.get("flag", 0) not in (0, 4):
+        raise invalid_value("flag")
+
+
+def _stock_rules(row: dict[str, Any]) -> None:
+    amount = row.get("amount")
+    if amount is not None and amount == 0:
+        raise invalid_value("amount")
+    if row.get("transfer") is not None:
+        if amount is not None and amount <= 0:
+            raise invalid_value("amount")
+        if row.get("transfer") == row.get("ID"):
+            raise invalid_value("transfer")
+
+
+def _transaction_rules(row: dict[str, Any]) -> None:
+    kind = row.get("type", 0)
+    if kind in (10, 11):
+        if row.get("account") is not None:
+            raise invalid_value("account")
+        factor = row.get("productionfactor")
+        if factor is not None and factor <= 0:
+            raise invalid_value("productionfactor")
+    elif row.get("item") is not None:
+        raise invalid_value("item")
+
+
 ENTITY_RULES: dict[str, list[Rule]] = {
     "accounts": [_names_required, _account_numbers],
     "contacts": [_names_required, _person_only],
+    "opportunities": [_accepted_needs_certainty],
+    "items": [_model_items],
+    "components": [_differs("component", "item")],
+    "relateditems": [_differs("relateditem", "item")],
+    "messages": [_differs("reference", "ID"), _message_rules],
+    "records": [_record_rules],
+    "stocktransactions": [_stock_rules],
+    "transactions": [_transaction_rules],
 }
 
 

@@ -15,7 +15,11 @@ from typing import Any
 import orjson
 
 from officina.core.errors import HttpError, bad_request, short
+from officina.zeyos.registry import CANONICAL_ENTITY_NAMES
 from officina.zeyos.registry.model import INTEGER_KINDS, TEXT_KINDS, Field, Kind
+
+# Entity names a polymorphic reference may carry ("follows" may also point at records).
+POLYMORPHIC_TARGETS = frozenset(CANONICAL_ENTITY_NAMES) | {"records"}
 
 _INT_BOUNDS = {
     Kind.SMALLINT: (-(2**15), 2**15 - 1),
@@ -143,6 +147,8 @@ def _coerce_text(f: Field, value: Any) -> str:
     if f.pattern is not None and not re.fullmatch(f.pattern, text):
         raise invalid_value(f.name)
     if f.choices is not None and text not in f.choices:
+        raise invalid_value(f.name)
+    if f.kind == Kind.ENTITY and text not in POLYMORPHIC_TARGETS:
         raise invalid_value(f.name)
     return text
 

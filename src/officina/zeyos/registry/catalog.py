@@ -29,7 +29,7 @@ CATALOG: dict[str, Entity] = {
             F('customernum', K.TEXT, indexed=True, default=''),
             F('suppliernum', K.TEXT, indexed=True, default=''),
             F('taxid', K.TEXT, default=''),
-            F('currency', K.VARCHAR, required=True, multiline=True, max_length=3, pattern='^[A-Z]{3}$'),
+            F('currency', K.VARCHAR, required=True, max_length=3, pattern='^[A-Z]{3}$'),
             F('locked', K.SMALLINT, default=0, choices=(0, 1)),
             F('excludetax', K.SMALLINT, default=0, choices=(0, 1)),
             F('description', K.TEXT, multiline=True, default=''),
@@ -42,6 +42,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listAccounts'), ('create', 'createAccount'), ('get', 'getAccount'), ('head', 'existsAccount'), ('update', 'updateAccount'), ('delete', 'deleteAccount')),
     ),
     'actionsteps': Entity(
         name='actionsteps',
@@ -74,6 +75,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listActionSteps'), ('create', 'createActionStep'), ('get', 'getActionStep'), ('head', 'existsActionStep'), ('update', 'updateActionStep'), ('delete', 'deleteActionStep')),
     ),
     'addresses': Entity(
         name='addresses',
@@ -92,6 +94,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('accounts',),
         write_perms=('accounts',),
         depends_on=('account',),
+        operation_ids=(('list', 'listAddresses'), ('create', 'createAddress'), ('get', 'getAddress'), ('head', 'existsAddress'), ('update', 'updateAddress'), ('delete', 'deleteAddress')),
     ),
     'applicationassets': Entity(
         name='applicationassets',
@@ -103,13 +106,14 @@ CATALOG: dict[str, Entity] = {
             F('application', K.INT, required=True, indexed=True, ref='applications', on_delete=X.CASCADE),
             F('binfile', K.BINFILE, nullable=True, readonly=True, indexed=True, ref='binfiles'),
             F('filename', K.TEXT, required=True, multiline=True, indexed=True),
-            F('mimetype', K.TEXT, multiline=True, default='application/octet-stream', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
+            F('mimetype', K.TEXT, default='application/octet-stream', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
         ),
         ops=frozenset({Op.GET, Op.HEAD, Op.LIST}),
         pk_kind=K.INT,
         read_perms=('dev',),
         depends_on=('application',),
         write_needs_writable=False,
+        operation_ids=(('list', 'listApplicationAssets'), ('get', 'getApplicationAsset'), ('head', 'existsApplicationAsset')),
     ),
     'applications': Entity(
         name='applications',
@@ -121,7 +125,7 @@ CATALOG: dict[str, Entity] = {
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('readmebinfile', K.BINFILE, nullable=True, readonly=True, ref='binfiles'),
             F('name', K.TEXT, required=True, indexed=True),
-            F('identifier', K.VARCHAR, required=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('identifier', K.VARCHAR, required=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
             F('vendor', K.TEXT, default=''),
             F('restricted', K.SMALLINT, default=0, choices=(0, 1)),
             F('callbackurls', K.TEXT_ARRAY, nullable=True),
@@ -133,6 +137,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listApplications'), ('get', 'getApplication'), ('head', 'existsApplication')),
     ),
     'appointments': Entity(
         name='appointments',
@@ -149,7 +154,7 @@ CATALOG: dict[str, Entity] = {
             F('visibility', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
             F('location', K.TEXT, indexed=True, default=''),
-            F('color', K.VARCHAR, multiline=True, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
+            F('color', K.VARCHAR, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
             F('datefrom', K.BIGINT, required=True, indexed=True),
             F('dateto', K.BIGINT, required=True, indexed=True),
             F('recurrence', K.SMALLINT, nullable=True, choices=(0, 1, 2, 3, 4)),
@@ -166,6 +171,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listAppointments'), ('create', 'createAppointment'), ('get', 'getAppointment'), ('head', 'existsAppointment'), ('update', 'updateAppointment'), ('delete', 'deleteAppointment')),
     ),
     'associations': Entity(
         name='associations',
@@ -184,6 +190,7 @@ CATALOG: dict[str, Entity] = {
         ops=frozenset({Op.CREATE, Op.DELETE, Op.GET, Op.HEAD, Op.LIST, Op.UPDATE}),
         pk_kind=K.BIGINT,
         write_needs_writable=False,
+        operation_ids=(('list', 'listAssociations'), ('create', 'createAssociation'), ('get', 'getAssociation'), ('head', 'existsAssociation'), ('update', 'updateAssociation'), ('delete', 'deleteAssociation')),
     ),
     'binfiles': Entity(
         name='binfiles',
@@ -195,6 +202,7 @@ CATALOG: dict[str, Entity] = {
         ops=frozenset({Op.LIST}),
         pk_kind=K.INT,
         write_needs_writable=False,
+        operation_ids=(('list', 'listBinFiles'),),
     ),
     'campaigns': Entity(
         name='campaigns',
@@ -221,6 +229,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listCampaigns'), ('create', 'createCampaign'), ('get', 'getCampaign'), ('head', 'existsCampaign'), ('update', 'updateCampaign'), ('delete', 'deleteCampaign')),
     ),
     'categories': Entity(
         name='categories',
@@ -239,6 +248,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.INT,
         write_needs_writable=False,
         owner=Owner.USER_GROUP,
+        operation_ids=(('list', 'listCategorys'), ('create', 'createCategory'), ('get', 'getCategory'), ('head', 'existsCategory'), ('update', 'updateCategory'), ('delete', 'deleteCategory')),
     ),
     'channels': Entity(
         name='channels',
@@ -260,6 +270,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listChannels'), ('create', 'createChannel'), ('get', 'getChannel'), ('head', 'existsChannel'), ('update', 'updateChannel'), ('delete', 'deleteChannel')),
     ),
     'comments': Entity(
         name='comments',
@@ -279,6 +290,7 @@ CATALOG: dict[str, Entity] = {
         depends_on=('record',),
         write_needs_writable=False,
         creator_bound=True,
+        operation_ids=(('list', 'listComments'), ('create', 'createComment'), ('get', 'getComment'), ('head', 'existsComment'), ('update', 'updateComment'), ('delete', 'deleteComment')),
     ),
     'components': Entity(
         name='components',
@@ -298,6 +310,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('inventory',),
         write_perms=('inventory',),
         depends_on=('item',),
+        operation_ids=(('list', 'listComponents'), ('create', 'createComponent'), ('get', 'getComponent'), ('head', 'existsComponent'), ('update', 'updateComponent'), ('delete', 'deleteComponent')),
     ),
     'contacts': Entity(
         name='contacts',
@@ -324,7 +337,7 @@ CATALOG: dict[str, Entity] = {
             F('postalcode', K.TEXT, default=''),
             F('city', K.TEXT, default=''),
             F('region', K.TEXT, default=''),
-            F('country', K.VARCHAR, multiline=True, default='', max_length=2, pattern='^([A-Z]{2})?$'),
+            F('country', K.VARCHAR, default='', max_length=2, pattern='^([A-Z]{2})?$'),
             F('phone', K.TEXT, default=''),
             F('phone2', K.TEXT, default=''),
             F('cell', K.TEXT, default=''),
@@ -343,6 +356,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listContacts'), ('create', 'createContact'), ('get', 'getContact'), ('head', 'existsContact'), ('update', 'updateContact'), ('delete', 'deleteContact')),
     ),
     'contacts2contacts': Entity(
         name='contacts2contacts',
@@ -358,6 +372,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.BIGINT,
         read_perms=('contacts',),
         write_perms=('contacts',),
+        operation_ids=(('list', 'listContactsToContacts'), ('create', 'createContactToContact'), ('get', 'getContactToContact'), ('head', 'existsContactToContact'), ('update', 'updateContactToContact'), ('delete', 'deleteContactToContact')),
     ),
     'contracts': Entity(
         name='contracts',
@@ -379,7 +394,7 @@ CATALOG: dict[str, Entity] = {
             F('datecancel', K.BIGINT, nullable=True),
             F('status', K.SMALLINT, indexed=True, default=0, choices=(0, 1, 2, 3, 4, 5, 6, 7, 8)),
             F('calculation', K.SMALLINT, default=0, choices=(0, 1, 2)),
-            F('currency', K.VARCHAR, required=True, multiline=True, max_length=3, pattern='^[A-Z]{3}$'),
+            F('currency', K.VARCHAR, required=True, max_length=3, pattern='^[A-Z]{3}$'),
             F('exchangerate', K.FLOAT, default=1.0, minimum=0),
             F('billingcycle', K.SMALLINT, nullable=True, minimum=1, maximum=32767),
             F('lastbilling', K.BIGINT, nullable=True),
@@ -397,6 +412,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listContracts'), ('create', 'createContract'), ('get', 'getContract'), ('head', 'existsContract'), ('update', 'updateContract'), ('delete', 'deleteContract')),
     ),
     'couponcodes': Entity(
         name='couponcodes',
@@ -421,6 +437,7 @@ CATALOG: dict[str, Entity] = {
         depends_on=('coupon',),
         searchable=('code',),
         extdata=True,
+        operation_ids=(('list', 'listCouponCodes'), ('create', 'createCouponCode'), ('get', 'getCouponCode'), ('head', 'existsCouponCode'), ('update', 'updateCouponCode'), ('delete', 'deleteCouponCode')),
     ),
     'coupons': Entity(
         name='coupons',
@@ -451,6 +468,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listCoupons'), ('create', 'createCoupon'), ('get', 'getCoupon'), ('head', 'existsCoupon'), ('update', 'updateCoupon'), ('delete', 'deleteCoupon')),
     ),
     'customfields': Entity(
         name='customfields',
@@ -461,7 +479,7 @@ CATALOG: dict[str, Entity] = {
             F('lastmodified', K.BIGINT, default=D.NOW),
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
-            F('identifier', K.VARCHAR, nullable=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('identifier', K.VARCHAR, nullable=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
             F('context', K.TEXT, required=True, indexed=True),
             F('source', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('reference', K.TEXT, required=True, indexed=True),
@@ -477,6 +495,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listCustomFields'), ('get', 'getCustomField'), ('head', 'existsCustomField')),
     ),
     'davservers': Entity(
         name='davservers',
@@ -505,6 +524,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listDAVServers'), ('create', 'createDAVServer'), ('get', 'getDAVServer'), ('head', 'existsDAVServer'), ('update', 'updateDAVServer'), ('delete', 'deleteDAVServer')),
     ),
     'devices': Entity(
         name='devices',
@@ -532,6 +552,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listDevices'), ('create', 'createDevice'), ('get', 'getDevice'), ('head', 'existsDevice'), ('update', 'updateDevice'), ('delete', 'deleteDevice')),
     ),
     'documents': Entity(
         name='documents',
@@ -550,7 +571,7 @@ CATALOG: dict[str, Entity] = {
             F('documentnum', K.TEXT, indexed=True, default=''),
             F('status', K.SMALLINT, default=0, choices=(0, 1, 2, 3, 4, 5)),
             F('filename', K.TEXT, multiline=True, indexed=True, default=''),
-            F('mimetype', K.TEXT, multiline=True, default='application/octet-stream', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
+            F('mimetype', K.TEXT, default='application/octet-stream', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
             F('public', K.SMALLINT, default=0, choices=(0, 1)),
             F('description', K.TEXT, multiline=True, default=''),
         ),
@@ -563,6 +584,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listDocuments'), ('create', 'createDocument'), ('get', 'getDocument'), ('head', 'existsDocument'), ('update', 'updateDocument'), ('delete', 'deleteDocument')),
     ),
     'dunning': Entity(
         name='dunning',
@@ -586,7 +608,7 @@ CATALOG: dict[str, Entity] = {
             F('postalcode', K.TEXT, default=''),
             F('city', K.TEXT, default=''),
             F('region', K.TEXT, default=''),
-            F('country', K.VARCHAR, multiline=True, default='', max_length=2, pattern='^([A-Z]{2})?$'),
+            F('country', K.VARCHAR, default='', max_length=2, pattern='^([A-Z]{2})?$'),
         ),
         ops=frozenset({Op.CREATE, Op.DELETE, Op.GET, Op.HEAD, Op.LIST, Op.UPDATE}),
         pk_kind=K.INT,
@@ -596,6 +618,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listDunningNotices'), ('create', 'createDunningNotice'), ('get', 'getDunningNotice'), ('head', 'existsDunningNotice'), ('update', 'updateDunningNotice'), ('delete', 'deleteDunningNotice')),
     ),
     'dunning2transactions': Entity(
         name='dunning2transactions',
@@ -611,6 +634,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.BIGINT,
         read_perms=('collection',),
         write_perms=('collection',),
+        operation_ids=(('list', 'listDunningToTransactions'), ('create', 'createDunningToTransaction'), ('get', 'getDunningToTransaction'), ('head', 'existsDunningToTransaction'), ('update', 'updateDunningToTransaction'), ('delete', 'deleteDunningToTransaction')),
     ),
     'entities2channels': Entity(
         name='entities2channels',
@@ -627,6 +651,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.BIGINT,
         depends_on=('channel',),
         write_needs_writable=False,
+        operation_ids=(('list', 'listEntitiesToChannels'), ('create', 'createEntityToChannel'), ('get', 'getEntityToChannel'), ('head', 'existsEntityToChannel'), ('update', 'updateEntityToChannel'), ('delete', 'deleteEntityToChannel')),
     ),
     'events': Entity(
         name='events',
@@ -641,7 +666,7 @@ CATALOG: dict[str, Entity] = {
             F('entity', K.ENTITY, required=True, indexed=True),
             F('index', K.INT, required=True, indexed=True),
             F('name', K.TEXT, required=True),
-            F('color', K.VARCHAR, multiline=True, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
+            F('color', K.VARCHAR, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
             F('datefrom', K.BIGINT, required=True, indexed=True),
             F('dateto', K.BIGINT, required=True, indexed=True),
             F('meta', K.JSON, nullable=True),
@@ -650,6 +675,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.INT,
         write_needs_writable=False,
         owner=Owner.USER_GROUP,
+        operation_ids=(('list', 'listEvents'), ('create', 'createEvent'), ('get', 'getEvent'), ('head', 'existsEvent'), ('update', 'updateEvent'), ('delete', 'deleteEvent')),
     ),
     'feedservers': Entity(
         name='feedservers',
@@ -678,6 +704,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listFeedServers'), ('create', 'createFeedServer'), ('get', 'getFeedServer'), ('head', 'existsFeedServer'), ('update', 'updateFeedServer'), ('delete', 'deleteFeedServer')),
     ),
     'files': Entity(
         name='files',
@@ -690,7 +717,7 @@ CATALOG: dict[str, Entity] = {
             F('comment', K.BIGINT, nullable=True, indexed=True, ref='comments', on_delete=X.CASCADE),
             F('binfile', K.BINFILE, nullable=True, readonly=True, indexed=True, ref='binfiles'),
             F('filename', K.TEXT, multiline=True, indexed=True, default=''),
-            F('mimetype', K.TEXT, multiline=True, default='application/octet-stream', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
+            F('mimetype', K.TEXT, default='application/octet-stream', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
         ),
         ops=frozenset({Op.CREATE, Op.DELETE, Op.GET, Op.HEAD, Op.LIST, Op.UPDATE}),
         pk_kind=K.BIGINT,
@@ -698,6 +725,7 @@ CATALOG: dict[str, Entity] = {
         searchable=('filename',),
         write_needs_writable=False,
         depends_mode='or',
+        operation_ids=(('list', 'listFiles'), ('create', 'createFile'), ('get', 'getFile'), ('head', 'existsFile'), ('update', 'updateFile'), ('delete', 'deleteFile')),
     ),
     'follows': Entity(
         name='follows',
@@ -713,6 +741,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.BIGINT,
         write_needs_writable=False,
         creator_bound=True,
+        operation_ids=(('list', 'listFollows'), ('create', 'createFollow'), ('get', 'getFollow'), ('head', 'existsFollow'), ('update', 'updateFollow'), ('delete', 'deleteFollow')),
     ),
     'forks': Entity(
         name='forks',
@@ -724,9 +753,9 @@ CATALOG: dict[str, Entity] = {
             F('group', K.INT, nullable=True),
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
-            F('identifier', K.VARCHAR, required=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('identifier', K.VARCHAR, required=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
             F('module', K.TEXT, required=True, multiline=True, choices=('accounts', 'actionsteps', 'billing', 'calendar', 'campaigns', 'collection', 'contacts', 'contracts', 'coupons', 'devices', 'documents', 'inventory', 'links', 'mailinglists', 'messages', 'notes', 'opportunities', 'payments', 'pricelists', 'procurement', 'production', 'projects', 'tasks', 'tickets')),
-            F('color', K.VARCHAR, multiline=True, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
+            F('color', K.VARCHAR, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
             F('langaliases', K.JSON, nullable=True),
         ),
         ops=frozenset({Op.GET, Op.HEAD, Op.LIST}),
@@ -735,6 +764,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listForks'), ('get', 'getFork'), ('head', 'existsFork')),
     ),
     'groups': Entity(
         name='groups',
@@ -753,6 +783,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listGroups'), ('get', 'getGroup'), ('head', 'existsGroup')),
     ),
     'groups2users': Entity(
         name='groups2users',
@@ -771,6 +802,7 @@ CATALOG: dict[str, Entity] = {
         depends_on=('group', 'user'),
         write_needs_writable=False,
         depends_mode='or',
+        operation_ids=(('list', 'listGroupsToUsers'), ('get', 'getGroupToUser'), ('head', 'existsGroupToUser')),
     ),
     'invitations': Entity(
         name='invitations',
@@ -790,6 +822,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('calendar',),
         write_perms=('calendar',),
         depends_on=('appointment',),
+        operation_ids=(('list', 'listInvitations'), ('create', 'createInvitation'), ('get', 'getInvitation'), ('head', 'existsInvitation'), ('update', 'updateInvitation'), ('delete', 'deleteInvitation')),
     ),
     'items': Entity(
         name='items',
@@ -817,7 +850,7 @@ CATALOG: dict[str, Entity] = {
             F('weight', K.FLOAT, default=0.0, minimum=0),
             F('classcode', K.TEXT, default=''),
             F('tariffcode', K.TEXT, default=''),
-            F('origin', K.VARCHAR, multiline=True, default='', max_length=2, pattern='^([A-Z]{2})?$'),
+            F('origin', K.VARCHAR, default='', max_length=2, pattern='^([A-Z]{2})?$'),
             F('description', K.TEXT, multiline=True, default=''),
             F('foreigntaxrates', K.JSON, nullable=True),
         ),
@@ -829,6 +862,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listItems'), ('create', 'createItem'), ('get', 'getItem'), ('head', 'existsItem'), ('update', 'updateItem'), ('delete', 'deleteItem')),
     ),
     'ledgers': Entity(
         name='ledgers',
@@ -851,6 +885,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listLedgers'), ('create', 'createLedger'), ('get', 'getLedger'), ('head', 'existsLedger'), ('update', 'updateLedger'), ('delete', 'deleteLedger')),
     ),
     'likes': Entity(
         name='likes',
@@ -866,6 +901,7 @@ CATALOG: dict[str, Entity] = {
         depends_on=('record',),
         write_needs_writable=False,
         creator_bound=True,
+        operation_ids=(('list', 'listLikes'), ('create', 'createLike'), ('get', 'getLike'), ('head', 'existsLike'), ('update', 'updateLike'), ('delete', 'deleteLike')),
     ),
     'links': Entity(
         name='links',
@@ -895,6 +931,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listLinks'), ('create', 'createLink'), ('get', 'getLink'), ('head', 'existsLink'), ('update', 'updateLink'), ('delete', 'deleteLink')),
     ),
     'mailinglists': Entity(
         name='mailinglists',
@@ -921,6 +958,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listMailingLists'), ('create', 'createMailingList'), ('get', 'getMailingList'), ('head', 'existsMailingList'), ('update', 'updateMailingList'), ('delete', 'deleteMailingList')),
     ),
     'mailingrecipients': Entity(
         name='mailingrecipients',
@@ -938,6 +976,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('messages',),
         write_perms=('messages',),
         depends_on=('message',),
+        operation_ids=(('list', 'listMailingRecipients'), ('create', 'createMailingRecipient'), ('get', 'getMailingRecipient'), ('head', 'existsMailingRecipients'), ('update', 'updateMailingRecipient'), ('delete', 'deleteMailingRecipient')),
     ),
     'mailservers': Entity(
         name='mailservers',
@@ -970,6 +1009,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listMailServers'), ('create', 'createMailServer'), ('get', 'getMailServer'), ('head', 'existsMailServer'), ('update', 'updateMailServer'), ('delete', 'deleteMailServer')),
     ),
     'messagereads': Entity(
         name='messagereads',
@@ -986,6 +1026,7 @@ CATALOG: dict[str, Entity] = {
         write_perms=('messages',),
         depends_on=('message',),
         creator_bound=True,
+        operation_ids=(('list', 'listMessageReads'), ('create', 'createMessageRead'), ('get', 'getMessageRead'), ('head', 'existsMessageRead'), ('update', 'updateMessageRead'), ('delete', 'deleteMessageRead')),
     ),
     'messages': Entity(
         name='messages',
@@ -1030,6 +1071,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listMessages'), ('create', 'createMessage'), ('get', 'getMessage'), ('head', 'existsMessage'), ('update', 'updateMessage'), ('delete', 'deleteMessage')),
     ),
     'notes': Entity(
         name='notes',
@@ -1059,6 +1101,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listNotes'), ('create', 'createNote'), ('get', 'getNote'), ('head', 'existsNote'), ('update', 'updateNote'), ('delete', 'deleteNote')),
     ),
     'objects': Entity(
         name='objects',
@@ -1086,6 +1129,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listObjects'), ('create', 'createObject'), ('get', 'getObject'), ('head', 'existsObject'), ('update', 'updateObject'), ('delete', 'deleteObject')),
     ),
     'opportunities': Entity(
         name='opportunities',
@@ -1121,6 +1165,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listOpportunities'), ('create', 'createOpportunity'), ('get', 'getOpportunity'), ('head', 'existsOpportunity'), ('update', 'updateOpportunity'), ('delete', 'deleteOpportunity')),
     ),
     'participants': Entity(
         name='participants',
@@ -1144,6 +1189,7 @@ CATALOG: dict[str, Entity] = {
         searchable=('email', 'name'),
         depends_mode='or',
         extdata=True,
+        operation_ids=(('list', 'listParticipants'), ('create', 'createParticipant'), ('get', 'getParticipant'), ('head', 'existsParticipant'), ('update', 'updateParticipant'), ('delete', 'deleteParticipant')),
     ),
     'payments': Entity(
         name='payments',
@@ -1173,6 +1219,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listPayments'), ('create', 'createPayment'), ('get', 'getPayment'), ('head', 'existsPayment'), ('update', 'updatePayment'), ('delete', 'deletePayment')),
     ),
     'permissions': Entity(
         name='permissions',
@@ -1184,7 +1231,7 @@ CATALOG: dict[str, Entity] = {
             F('group', K.INT, required=True, indexed=True),
             F('fork', K.INT, nullable=True, indexed=True, ref='forks', on_delete=X.CASCADE),
             F('application', K.INT, nullable=True, indexed=True, ref='applications', on_delete=X.CASCADE),
-            F('identifier', K.VARCHAR, nullable=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('identifier', K.VARCHAR, nullable=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
             F('writable', K.SMALLINT, default=0, choices=(0, 1)),
         ),
         ops=frozenset({Op.GET, Op.HEAD, Op.LIST}),
@@ -1192,6 +1239,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('admin',),
         depends_on=('group',),
         write_needs_writable=False,
+        operation_ids=(('list', 'listPermissions'), ('get', 'getPermission'), ('head', 'existsPermission')),
     ),
     'pricelists': Entity(
         name='pricelists',
@@ -1205,7 +1253,7 @@ CATALOG: dict[str, Entity] = {
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
             F('type', K.SMALLINT, default=0, choices=(0, 1, 2, 3, 4, 5)),
-            F('currency', K.VARCHAR, required=True, multiline=True, max_length=3, pattern='^[A-Z]{3}$'),
+            F('currency', K.VARCHAR, required=True, max_length=3, pattern='^[A-Z]{3}$'),
             F('discount', K.FLOAT, default=0.0, minimum=-100, maximum=100),
             F('datefrom', K.BIGINT, nullable=True),
             F('dateto', K.BIGINT, nullable=True),
@@ -1220,6 +1268,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listPriceLists'), ('create', 'createPriceList'), ('get', 'getPriceList'), ('head', 'existsPriceList'), ('update', 'updatePriceList'), ('delete', 'deletePriceList')),
     ),
     'pricelists2accounts': Entity(
         name='pricelists2accounts',
@@ -1235,6 +1284,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.BIGINT,
         read_perms=('pricelists', 'accounts'),
         write_perms=('pricelists', 'accounts'),
+        operation_ids=(('list', 'listPriceListsToAccounts'), ('create', 'createPriceListToAccount'), ('get', 'getPriceListToAccount'), ('head', 'existsPriceListToAccount'), ('update', 'updatePriceListToAccount'), ('delete', 'deletePriceListToAccount')),
     ),
     'prices': Entity(
         name='prices',
@@ -1255,6 +1305,7 @@ CATALOG: dict[str, Entity] = {
         pk_kind=K.BIGINT,
         read_perms=('inventory', 'pricelists'),
         write_perms=('inventory', 'pricelists'),
+        operation_ids=(('list', 'listPrices'), ('create', 'createPrice'), ('get', 'getPrice'), ('head', 'existsPrice'), ('update', 'updatePrice'), ('delete', 'deletePrice')),
     ),
     'projects': Entity(
         name='projects',
@@ -1282,6 +1333,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listProjects'), ('create', 'createProject'), ('get', 'getProject'), ('head', 'existsProject'), ('update', 'updateProject'), ('delete', 'deleteProject')),
     ),
     'records': Entity(
         name='records',
@@ -1311,6 +1363,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         owner=Owner.USER_GROUP,
         creator_bound=True,
+        operation_ids=(('list', 'listRecords'), ('create', 'createRecord'), ('get', 'getRecord'), ('head', 'existsRecord'), ('update', 'updateRecord'), ('delete', 'deleteRecord')),
     ),
     'relateditems': Entity(
         name='relateditems',
@@ -1328,6 +1381,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('inventory',),
         write_perms=('inventory',),
         depends_on=('item',),
+        operation_ids=(('list', 'listRelatedItems'), ('create', 'createRelatedItem'), ('get', 'getRelatedItem'), ('head', 'existsRelatedItem'), ('update', 'updateRelatedItem'), ('delete', 'deleteRelatedItem')),
     ),
     'resources': Entity(
         name='resources',
@@ -1339,8 +1393,8 @@ CATALOG: dict[str, Entity] = {
             F('application', K.INT, nullable=True, indexed=True, ref='applications', on_delete=X.CASCADE),
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
-            F('identifier', K.VARCHAR, required=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
-            F('mimetype', K.TEXT, multiline=True, default='text/x-zymba', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
+            F('identifier', K.VARCHAR, required=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('mimetype', K.TEXT, default='text/x-zymba', pattern='^[a-z]+/[^ \\t\\v\\r\\n]+$'),
             F('public', K.SMALLINT, default=0, choices=(0, 1)),
         ),
         ops=frozenset({Op.GET, Op.HEAD, Op.LIST}),
@@ -1350,6 +1404,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listResources'), ('get', 'getResource'), ('head', 'existsResource')),
     ),
     'services': Entity(
         name='services',
@@ -1361,7 +1416,7 @@ CATALOG: dict[str, Entity] = {
             F('application', K.INT, nullable=True, indexed=True, ref='applications', on_delete=X.CASCADE),
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
-            F('identifier', K.VARCHAR, required=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('identifier', K.VARCHAR, required=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
             F('type', K.SMALLINT, nullable=True, choices=(0, 1, 2, 3, 4, 5, 6, 7)),
             F('entity', K.TEXT, default=''),
             F('schedule', K.INT, default=0, minimum=0),
@@ -1375,6 +1430,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listServices'), ('get', 'getService'), ('head', 'existsService')),
     ),
     'stocktransactions': Entity(
         name='stocktransactions',
@@ -1405,6 +1461,7 @@ CATALOG: dict[str, Entity] = {
         depends_on=('item',),
         searchable=('chargenum', 'reference'),
         extdata=True,
+        operation_ids=(('list', 'listStockTransactions'), ('create', 'createStockTransaction'), ('get', 'getStockTransaction'), ('head', 'existsStockTransaction'), ('update', 'updateStockTransaction'), ('delete', 'deleteStockTransaction')),
     ),
     'storages': Entity(
         name='storages',
@@ -1427,6 +1484,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listStorages'), ('create', 'createStorage'), ('get', 'getStorage'), ('head', 'existsStorage'), ('update', 'updateStorage'), ('delete', 'deleteStorage')),
     ),
     'suppliers': Entity(
         name='suppliers',
@@ -1449,6 +1507,7 @@ CATALOG: dict[str, Entity] = {
         read_perms=('inventory', 'accounts'),
         write_perms=('inventory', 'accounts'),
         searchable=('itemnum',),
+        operation_ids=(('list', 'listSuppliers'), ('create', 'createSupplier'), ('get', 'getSupplier'), ('head', 'existsSupplier'), ('update', 'updateSupplier'), ('delete', 'deleteSupplier')),
     ),
     'tasks': Entity(
         name='tasks',
@@ -1482,6 +1541,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.USER_GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listTasks'), ('create', 'createTask'), ('get', 'getTask'), ('head', 'existsTask'), ('update', 'updateTask'), ('delete', 'deleteTask')),
     ),
     'tickets': Entity(
         name='tickets',
@@ -1515,6 +1575,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listTickets'), ('create', 'createTicket'), ('get', 'getTicket'), ('head', 'existsTicket'), ('update', 'updateTicket'), ('delete', 'deleteTicket')),
     ),
     'transactions': Entity(
         name='transactions',
@@ -1536,7 +1597,7 @@ CATALOG: dict[str, Entity] = {
             F('status', K.SMALLINT, default=0, choices=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)),
             F('calculation', K.SMALLINT, default=0, choices=(0, 1, 2, 3, 4)),
             F('productionfactor', K.INT, nullable=True, minimum=0),
-            F('currency', K.VARCHAR, required=True, multiline=True, max_length=3, pattern='^[A-Z]{3}$'),
+            F('currency', K.VARCHAR, required=True, max_length=3, pattern='^[A-Z]{3}$'),
             F('exchangerate', K.FLOAT, default=1.0, minimum=0),
             F('taxid', K.TEXT, default=''),
             F('shippingrecipient', K.TEXT, default=''),
@@ -1544,20 +1605,20 @@ CATALOG: dict[str, Entity] = {
             F('shippingpostalcode', K.TEXT, default=''),
             F('shippingcity', K.TEXT, default=''),
             F('shippingregion', K.TEXT, default=''),
-            F('shippingcountry', K.VARCHAR, multiline=True, default='', max_length=2, pattern='^([A-Z]{2})?$'),
+            F('shippingcountry', K.VARCHAR, default='', max_length=2, pattern='^([A-Z]{2})?$'),
             F('billingrecipient', K.TEXT, default=''),
             F('billingaddress', K.TEXT, multiline=True, default=''),
             F('billingpostalcode', K.TEXT, default=''),
             F('billingcity', K.TEXT, default=''),
             F('billingregion', K.TEXT, default=''),
-            F('billingcountry', K.VARCHAR, multiline=True, default='', max_length=2, pattern='^([A-Z]{2})?$'),
+            F('billingcountry', K.VARCHAR, default='', max_length=2, pattern='^([A-Z]{2})?$'),
             F('sellertaxid', K.TEXT, default=''),
             F('sellername', K.TEXT, default=''),
             F('selleraddress', K.TEXT, multiline=True, default=''),
             F('sellerpostalcode', K.TEXT, default=''),
             F('sellercity', K.TEXT, default=''),
             F('sellerregion', K.TEXT, default=''),
-            F('sellercountry', K.VARCHAR, multiline=True, default='', max_length=2, pattern='^([A-Z]{2})?$'),
+            F('sellercountry', K.VARCHAR, default='', max_length=2, pattern='^([A-Z]{2})?$'),
             F('discount', K.FLOAT, default=0.0),
             F('netamount', K.FLOAT, default=0.0),
             F('tax', K.FLOAT, default=0.0),
@@ -1573,6 +1634,7 @@ CATALOG: dict[str, Entity] = {
         owner=Owner.GROUP,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listTransactions'), ('create', 'createTransaction'), ('get', 'getTransaction'), ('head', 'existsTransaction'), ('update', 'updateTransaction'), ('delete', 'deleteTransaction')),
     ),
     'users': Entity(
         name='users',
@@ -1595,6 +1657,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listUsers'), ('get', 'getUser'), ('head', 'existsUser')),
     ),
     'weblets': Entity(
         name='weblets',
@@ -1606,13 +1669,13 @@ CATALOG: dict[str, Entity] = {
             F('application', K.INT, nullable=True, indexed=True, ref='applications', on_delete=X.CASCADE),
             F('activity', K.SMALLINT, default=0, choices=(0, 1, 2)),
             F('name', K.TEXT, required=True, indexed=True),
-            F('identifier', K.VARCHAR, required=True, multiline=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
+            F('identifier', K.VARCHAR, required=True, indexed=True, max_length=200, pattern='^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$'),
             F('view', K.TEXT, default=''),
             F('type', K.SMALLINT, default=0, choices=(0, 1, 2, 3, 4, 5, 6, 7)),
             F('width', K.SMALLINT, default=0, minimum=0, maximum=32767),
             F('height', K.SMALLINT, default=0, minimum=0, maximum=32767),
             F('svgpath', K.TEXT, multiline=True, default=''),
-            F('color', K.VARCHAR, multiline=True, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
+            F('color', K.VARCHAR, default='', max_length=6, pattern='^([A-F0-9]{3}){0,2}$'),
             F('mimetype', K.TEXT, multiline=True, default='text/x-zymba', choices=('application/ixml+xml', 'text/x-zymba')),
             F('langaliases', K.JSON, nullable=True),
         ),
@@ -1623,6 +1686,7 @@ CATALOG: dict[str, Entity] = {
         write_needs_writable=False,
         extdata=True,
         tags=True,
+        operation_ids=(('list', 'listWeblets'), ('get', 'getWeblet'), ('head', 'existsWeblet')),
     ),
 }
 

@@ -129,6 +129,8 @@ class Entity:
     exactly_one: tuple[tuple[str, ...], ...] = ()
     # Served by core tables (users, groups, ...) rather than a records-face table.
     core_table: bool = False
+    # (operation, operationId) pairs of the vendor contract, for the served OpenAPI.
+    operation_ids: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> Field | None:
