@@ -21,7 +21,7 @@ TARGET = ROOT / "src" / "officina" / "zeyos" / "registry" / "catalog.py"
 
 _VARCHAR = re.compile(r"^character varying\((\d+)\)$")
 _FK = re.compile(
-    r'FOREIGN KEY \((\w+)\) REFERENCES (\w+)\("?ID"?\)(?: ON DELETE (CASCADE|SET NULL))?'
+    r'FOREIGN KEY \("?(\w+)"?\) REFERENCES "?(\w+)"?\("?ID"?\)(?: ON DELETE (CASCADE|SET NULL))?'
 )
 _RANGE = re.compile(r"VALUE >= (-?\d+) AND VALUE <= (-?\d+)")
 _PATTERN = re.compile(r"VALUE::text ~ '(.*)'::text")

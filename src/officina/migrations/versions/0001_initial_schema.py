@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:08:39.952277
+Create Date: 2026-11-23 03:21:36.724242
 """
 
 from __future__ import annotations
@@ -111,27 +111,6 @@ def upgrade() -> None:
     with op.batch_alter_table('extdata', schema=None) as batch_op:
         batch_op.create_index('ix_extdata_entity_name_number', ['entity', 'name', 'number'], unique=False)
         batch_op.create_index('ix_extdata_entity_name_value', ['entity', 'name', 'value'], unique=False)
-
-    op.create_table('forks',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('group', sa.Integer(), nullable=True),
-    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('identifier', sa.String(length=200), nullable=False),
-    sa.Column('module', sa.Text(), nullable=False),
-    sa.Column('color', sa.String(length=6), server_default=sa.text("('')"), nullable=False),
-    sa.Column('langaliases', sa.JSON(), nullable=True),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_forks')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('forks', schema=None) as batch_op:
-        batch_op.create_index('ix_forks_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_forks_identifier', ['identifier'], unique=False)
-        batch_op.create_index('ix_forks_name', ['name'], unique=False)
 
     op.create_table('instance_settings',
     sa.Column('key', sa.String(length=100), nullable=False),
@@ -351,6 +330,204 @@ def upgrade() -> None:
         batch_op.create_index('ix_weblets_identifier', ['identifier'], unique=False)
         batch_op.create_index('ix_weblets_name', ['name'], unique=False)
 
+    op.create_table('channels',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('owneruser', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_channels_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_channels_owneruser_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_channels')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('channels', schema=None) as batch_op:
+        batch_op.create_index('ix_channels_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_channels_name', ['name'], unique=False)
+        batch_op.create_index('ix_channels_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_channels_owneruser', ['owneruser'], unique=False)
+
+    op.create_table('davservers',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('owneruser', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('recipientuser', sa.Integer(), nullable=True),
+    sa.Column('recipientgroup', sa.Integer(), nullable=True),
+    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('type', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('username', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('ctag', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('synctoken', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_davservers_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_davservers_owneruser_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recipientgroup'], ['groups.ID'], name=op.f('fk_davservers_recipientgroup_groups'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recipientuser'], ['users.ID'], name=op.f('fk_davservers_recipientuser_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_davservers')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('davservers', schema=None) as batch_op:
+        batch_op.create_index('ix_davservers_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_davservers_name', ['name'], unique=False)
+        batch_op.create_index('ix_davservers_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_davservers_owneruser', ['owneruser'], unique=False)
+        batch_op.create_index('ix_davservers_recipientgroup', ['recipientgroup'], unique=False)
+        batch_op.create_index('ix_davservers_recipientuser', ['recipientuser'], unique=False)
+        batch_op.create_index('ix_davservers_url', ['url'], unique=False)
+
+    op.create_table('forks',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('group', sa.Integer(), nullable=True),
+    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('identifier', sa.String(length=200), nullable=False),
+    sa.Column('module', sa.Text(), nullable=False),
+    sa.Column('color', sa.String(length=6), server_default=sa.text("('')"), nullable=False),
+    sa.Column('langaliases', sa.JSON(), nullable=True),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['group'], ['groups.ID'], name=op.f('fk_forks_group_groups'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_forks')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('forks', schema=None) as batch_op:
+        batch_op.create_index('ix_forks_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_forks_group', ['group'], unique=False)
+        batch_op.create_index('ix_forks_identifier', ['identifier'], unique=False)
+        batch_op.create_index('ix_forks_name', ['name'], unique=False)
+
+    op.create_table('groups2users',
+    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('group', sa.Integer(), nullable=False),
+    sa.Column('user', sa.Integer(), nullable=False),
+    sa.Column('writable', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['group'], ['groups.ID'], name=op.f('fk_groups2users_group_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user'], ['users.ID'], name=op.f('fk_groups2users_user_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_groups2users')),
+    sa.UniqueConstraint('group', 'user', name=op.f('uq_groups2users_group_user'))
+    )
+    with op.batch_alter_table('groups2users', schema=None) as batch_op:
+        batch_op.create_index('ix_groups2users_user', ['user'], unique=False)
+
+    op.create_table('mailservers',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('owneruser', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('recipientuser', sa.Integer(), nullable=True),
+    sa.Column('recipientgroup', sa.Integer(), nullable=True),
+    sa.Column('autoreplybinfile', sa.Integer(), nullable=True),
+    sa.Column('signaturebinfile', sa.Integer(), nullable=True),
+    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('sender', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('serverin', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('usernamein', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('serverout', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('usernameout', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('ticketing', sa.JSON(), nullable=True),
+    sa.Column('folders', sa.JSON(), nullable=True),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_mailservers_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_mailservers_owneruser_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recipientgroup'], ['groups.ID'], name=op.f('fk_mailservers_recipientgroup_groups'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recipientuser'], ['users.ID'], name=op.f('fk_mailservers_recipientuser_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_mailservers')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('mailservers', schema=None) as batch_op:
+        batch_op.create_index('ix_mailservers_autoreplybinfile', ['autoreplybinfile'], unique=False)
+        batch_op.create_index('ix_mailservers_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_mailservers_name', ['name'], unique=False)
+        batch_op.create_index('ix_mailservers_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_mailservers_owneruser', ['owneruser'], unique=False)
+        batch_op.create_index('ix_mailservers_recipientgroup', ['recipientgroup'], unique=False)
+        batch_op.create_index('ix_mailservers_recipientuser', ['recipientuser'], unique=False)
+        batch_op.create_index('ix_mailservers_sender', ['sender'], unique=False)
+        batch_op.create_index('ix_mailservers_serverin', ['serverin'], unique=False)
+        batch_op.create_index('ix_mailservers_serverout', ['serverout'], unique=False)
+        batch_op.create_index('ix_mailservers_signaturebinfile', ['signaturebinfile'], unique=False)
+
+    op.create_table('permissions',
+    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('group', sa.Integer(), nullable=False),
+    sa.Column('fork', sa.Integer(), nullable=True),
+    sa.Column('application', sa.Integer(), nullable=True),
+    sa.Column('identifier', sa.String(length=200), nullable=True),
+    sa.Column('writable', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['application'], ['applications.ID'], name=op.f('fk_permissions_application_applications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group'], ['groups.ID'], name=op.f('fk_permissions_group_groups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_permissions'))
+    )
+    with op.batch_alter_table('permissions', schema=None) as batch_op:
+        batch_op.create_index('ix_permissions_group', ['group'], unique=False)
+
+    op.create_table('appointments',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('fork', sa.Integer(), nullable=True),
+    sa.Column('owneruser', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('assigneduser', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('davserver', sa.Integer(), nullable=True),
+    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('location', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('color', sa.String(length=6), server_default=sa.text("('')"), nullable=False),
+    sa.Column('datefrom', sa.BigInteger(), nullable=False),
+    sa.Column('dateto', sa.BigInteger(), nullable=False),
+    sa.Column('recurrence', sa.SmallInteger(), nullable=True),
+    sa.Column('interval', sa.SmallInteger(), server_default=sa.text('1'), nullable=False),
+    sa.Column('maxoccurrences', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('daterecurrence', sa.BigInteger(), nullable=True),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['assigneduser'], ['users.ID'], name=op.f('fk_appointments_assigneduser_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['davserver'], ['davservers.ID'], name=op.f('fk_appointments_davserver_davservers'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_appointments_fork_forks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_appointments_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_appointments_owneruser_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_appointments')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.create_index('ix_appointments_assigneduser', ['assigneduser'], unique=False)
+        batch_op.create_index('ix_appointments_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_appointments_datefrom', ['datefrom'], unique=False)
+        batch_op.create_index('ix_appointments_dateto', ['dateto'], unique=False)
+        batch_op.create_index('ix_appointments_davserver', ['davserver'], unique=False)
+        batch_op.create_index('ix_appointments_fork', ['fork'], unique=False)
+        batch_op.create_index('ix_appointments_location', ['location'], unique=False)
+        batch_op.create_index('ix_appointments_name', ['name'], unique=False)
+        batch_op.create_index('ix_appointments_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_appointments_owneruser', ['owneruser'], unique=False)
+
     op.create_table('campaigns',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('fork', sa.Integer(), nullable=True),
@@ -404,27 +581,61 @@ def upgrade() -> None:
         batch_op.create_index('ix_categories_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_categories_owneruser', ['owneruser'], unique=False)
 
-    op.create_table('channels',
+    op.create_table('contacts',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('fork', sa.Integer(), nullable=True),
     sa.Column('owneruser', sa.Integer(), nullable=True),
     sa.Column('ownergroup', sa.Integer(), nullable=True),
     sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('assigneduser', sa.Integer(), nullable=True),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('davserver', sa.Integer(), nullable=True),
+    sa.Column('picbinfile', sa.Integer(), nullable=True),
+    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('lastname', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('firstname', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('type', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('title', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('company', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('position', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('department', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('address', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('postalcode', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('city', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('region', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('country', sa.String(length=2), server_default=sa.text("('')"), nullable=False),
+    sa.Column('phone', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('phone2', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('cell', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('fax', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('email', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('email2', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('website', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('birthdate', sa.BigInteger(), nullable=True),
     sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
     sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_channels_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_channels_owneruser_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_channels')),
+    sa.ForeignKeyConstraint(['assigneduser'], ['users.ID'], name=op.f('fk_contacts_assigneduser_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['davserver'], ['davservers.ID'], name=op.f('fk_contacts_davserver_davservers'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_contacts_fork_forks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_contacts_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_contacts_owneruser_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_contacts')),
     sqlite_autoincrement=True
     )
-    with op.batch_alter_table('channels', schema=None) as batch_op:
-        batch_op.create_index('ix_channels_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_channels_name', ['name'], unique=False)
-        batch_op.create_index('ix_channels_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_channels_owneruser', ['owneruser'], unique=False)
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.create_index('ix_contacts_assigneduser', ['assigneduser'], unique=False)
+        batch_op.create_index('ix_contacts_company', ['company'], unique=False)
+        batch_op.create_index('ix_contacts_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_contacts_davserver', ['davserver'], unique=False)
+        batch_op.create_index('ix_contacts_email', ['email'], unique=False)
+        batch_op.create_index('ix_contacts_email2', ['email2'], unique=False)
+        batch_op.create_index('ix_contacts_firstname', ['firstname'], unique=False)
+        batch_op.create_index('ix_contacts_fork', ['fork'], unique=False)
+        batch_op.create_index('ix_contacts_lastname', ['lastname'], unique=False)
+        batch_op.create_index('ix_contacts_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_contacts_owneruser', ['owneruser'], unique=False)
+        batch_op.create_index('ix_contacts_picbinfile', ['picbinfile'], unique=False)
 
     op.create_table('coupons',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -456,40 +667,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_coupons_fork', ['fork'], unique=False)
         batch_op.create_index('ix_coupons_name', ['name'], unique=False)
         batch_op.create_index('ix_coupons_ownergroup', ['ownergroup'], unique=False)
-
-    op.create_table('davservers',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('owneruser', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('recipientuser', sa.Integer(), nullable=True),
-    sa.Column('recipientgroup', sa.Integer(), nullable=True),
-    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('type', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('url', sa.Text(), nullable=False),
-    sa.Column('username', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('ctag', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('synctoken', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_davservers_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_davservers_owneruser_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['recipientgroup'], ['groups.ID'], name=op.f('fk_davservers_recipientgroup_groups'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['recipientuser'], ['users.ID'], name=op.f('fk_davservers_recipientuser_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_davservers')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('davservers', schema=None) as batch_op:
-        batch_op.create_index('ix_davservers_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_davservers_name', ['name'], unique=False)
-        batch_op.create_index('ix_davservers_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_davservers_owneruser', ['owneruser'], unique=False)
-        batch_op.create_index('ix_davservers_recipientgroup', ['recipientgroup'], unique=False)
-        batch_op.create_index('ix_davservers_recipientuser', ['recipientuser'], unique=False)
-        batch_op.create_index('ix_davservers_url', ['url'], unique=False)
 
     op.create_table('documents',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -528,6 +705,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_documents_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_documents_owneruser', ['owneruser'], unique=False)
 
+    op.create_table('entities2channels',
+    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('entity', sa.String(length=32), nullable=False),
+    sa.Column('index', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.Integer(), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['channel'], ['channels.ID'], name=op.f('fk_entities2channels_channel_channels'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_entities2channels')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('entities2channels', schema=None) as batch_op:
+        batch_op.create_index('ix_entities2channels_channel', ['channel'], unique=False)
+        batch_op.create_index('ix_entities2channels_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_entities2channels_entity', ['entity'], unique=False)
+        batch_op.create_index('ix_entities2channels_index', ['index'], unique=False)
+
     op.create_table('events',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('fork', sa.Integer(), nullable=True),
@@ -560,22 +756,41 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_events_owneruser', ['owneruser'], unique=False)
 
-    op.create_table('groups2users',
-    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    op.create_table('feedservers',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('owneruser', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
     sa.Column('creator', sa.Integer(), nullable=True),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('group', sa.Integer(), nullable=False),
-    sa.Column('user', sa.Integer(), nullable=False),
-    sa.Column('writable', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('recipientuser', sa.Integer(), nullable=True),
+    sa.Column('recipientgroup', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.Integer(), nullable=True),
+    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('username', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('notify', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('etag', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
     sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['group'], ['groups.ID'], name=op.f('fk_groups2users_group_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user'], ['users.ID'], name=op.f('fk_groups2users_user_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_groups2users')),
-    sa.UniqueConstraint('group', 'user', name=op.f('uq_groups2users_group_user'))
+    sa.ForeignKeyConstraint(['channel'], ['channels.ID'], name=op.f('fk_feedservers_channel_channels'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_feedservers_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_feedservers_owneruser_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recipientgroup'], ['groups.ID'], name=op.f('fk_feedservers_recipientgroup_groups'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recipientuser'], ['users.ID'], name=op.f('fk_feedservers_recipientuser_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_feedservers')),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('groups2users', schema=None) as batch_op:
-        batch_op.create_index('ix_groups2users_user', ['user'], unique=False)
+    with op.batch_alter_table('feedservers', schema=None) as batch_op:
+        batch_op.create_index('ix_feedservers_channel', ['channel'], unique=False)
+        batch_op.create_index('ix_feedservers_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_feedservers_name', ['name'], unique=False)
+        batch_op.create_index('ix_feedservers_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_feedservers_owneruser', ['owneruser'], unique=False)
+        batch_op.create_index('ix_feedservers_recipientgroup', ['recipientgroup'], unique=False)
+        batch_op.create_index('ix_feedservers_recipientuser', ['recipientuser'], unique=False)
+        batch_op.create_index('ix_feedservers_url', ['url'], unique=False)
 
     op.create_table('items',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -678,48 +893,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_links_owneruser', ['owneruser'], unique=False)
         batch_op.create_index('ix_links_url', ['url'], unique=False)
 
-    op.create_table('mailservers',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('owneruser', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('recipientuser', sa.Integer(), nullable=True),
-    sa.Column('recipientgroup', sa.Integer(), nullable=True),
-    sa.Column('autoreplybinfile', sa.Integer(), nullable=True),
-    sa.Column('signaturebinfile', sa.Integer(), nullable=True),
-    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('sender', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('serverin', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('usernamein', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('serverout', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('usernameout', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('ticketing', sa.JSON(), nullable=True),
-    sa.Column('folders', sa.JSON(), nullable=True),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_mailservers_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_mailservers_owneruser_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['recipientgroup'], ['groups.ID'], name=op.f('fk_mailservers_recipientgroup_groups'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['recipientuser'], ['users.ID'], name=op.f('fk_mailservers_recipientuser_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_mailservers')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('mailservers', schema=None) as batch_op:
-        batch_op.create_index('ix_mailservers_autoreplybinfile', ['autoreplybinfile'], unique=False)
-        batch_op.create_index('ix_mailservers_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_mailservers_name', ['name'], unique=False)
-        batch_op.create_index('ix_mailservers_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_mailservers_owneruser', ['owneruser'], unique=False)
-        batch_op.create_index('ix_mailservers_recipientgroup', ['recipientgroup'], unique=False)
-        batch_op.create_index('ix_mailservers_recipientuser', ['recipientuser'], unique=False)
-        batch_op.create_index('ix_mailservers_sender', ['sender'], unique=False)
-        batch_op.create_index('ix_mailservers_serverin', ['serverin'], unique=False)
-        batch_op.create_index('ix_mailservers_serverout', ['serverout'], unique=False)
-        batch_op.create_index('ix_mailservers_signaturebinfile', ['signaturebinfile'], unique=False)
-
     op.create_table('notes',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('fork', sa.Integer(), nullable=True),
@@ -789,24 +962,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_objects_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_objects_owneruser', ['owneruser'], unique=False)
 
-    op.create_table('permissions',
-    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('group', sa.Integer(), nullable=False),
-    sa.Column('fork', sa.Integer(), nullable=True),
-    sa.Column('application', sa.Integer(), nullable=True),
-    sa.Column('identifier', sa.String(length=200), nullable=True),
-    sa.Column('writable', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['application'], ['applications.ID'], name=op.f('fk_permissions_application_applications'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['group'], ['groups.ID'], name=op.f('fk_permissions_group_groups'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_permissions'))
-    )
-    with op.batch_alter_table('permissions', schema=None) as batch_op:
-        batch_op.create_index('ix_permissions_group', ['group'], unique=False)
-
     op.create_table('pricelists',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('fork', sa.Integer(), nullable=True),
@@ -834,258 +989,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_pricelists_fork', ['fork'], unique=False)
         batch_op.create_index('ix_pricelists_name', ['name'], unique=False)
         batch_op.create_index('ix_pricelists_ownergroup', ['ownergroup'], unique=False)
-
-    op.create_table('storages',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('fork', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_storages_fork_forks'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_storages_ownergroup_groups'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_storages')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('storages', schema=None) as batch_op:
-        batch_op.create_index('ix_storages_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_storages_fork', ['fork'], unique=False)
-        batch_op.create_index('ix_storages_name', ['name'], unique=False)
-        batch_op.create_index('ix_storages_ownergroup', ['ownergroup'], unique=False)
-
-    op.create_table('appointments',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('fork', sa.Integer(), nullable=True),
-    sa.Column('owneruser', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('assigneduser', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('davserver', sa.Integer(), nullable=True),
-    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('location', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('color', sa.String(length=6), server_default=sa.text("('')"), nullable=False),
-    sa.Column('datefrom', sa.BigInteger(), nullable=False),
-    sa.Column('dateto', sa.BigInteger(), nullable=False),
-    sa.Column('recurrence', sa.SmallInteger(), nullable=True),
-    sa.Column('interval', sa.SmallInteger(), server_default=sa.text('1'), nullable=False),
-    sa.Column('maxoccurrences', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.Column('daterecurrence', sa.BigInteger(), nullable=True),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['assigneduser'], ['users.ID'], name=op.f('fk_appointments_assigneduser_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['davserver'], ['davservers.ID'], name=op.f('fk_appointments_davserver_davservers'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_appointments_fork_forks'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_appointments_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_appointments_owneruser_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_appointments')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
-        batch_op.create_index('ix_appointments_assigneduser', ['assigneduser'], unique=False)
-        batch_op.create_index('ix_appointments_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_appointments_datefrom', ['datefrom'], unique=False)
-        batch_op.create_index('ix_appointments_dateto', ['dateto'], unique=False)
-        batch_op.create_index('ix_appointments_davserver', ['davserver'], unique=False)
-        batch_op.create_index('ix_appointments_fork', ['fork'], unique=False)
-        batch_op.create_index('ix_appointments_location', ['location'], unique=False)
-        batch_op.create_index('ix_appointments_name', ['name'], unique=False)
-        batch_op.create_index('ix_appointments_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_appointments_owneruser', ['owneruser'], unique=False)
-
-    op.create_table('components',
-    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('item', sa.Integer(), nullable=False),
-    sa.Column('component', sa.Integer(), nullable=False),
-    sa.Column('amount', sa.Double(), server_default=sa.text('(0.0)'), nullable=False),
-    sa.Column('price', sa.Double(), nullable=True),
-    sa.Column('fixed', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['component'], ['items.ID'], name=op.f('fk_components_component_items'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['item'], ['items.ID'], name=op.f('fk_components_item_items'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_components')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('components', schema=None) as batch_op:
-        batch_op.create_index('ix_components_component', ['component'], unique=False)
-        batch_op.create_index('ix_components_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_components_item', ['item'], unique=False)
-
-    op.create_table('contacts',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('fork', sa.Integer(), nullable=True),
-    sa.Column('owneruser', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('assigneduser', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('davserver', sa.Integer(), nullable=True),
-    sa.Column('picbinfile', sa.Integer(), nullable=True),
-    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('lastname', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('firstname', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('type', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('title', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('company', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('position', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('department', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('address', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('postalcode', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('city', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('region', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('country', sa.String(length=2), server_default=sa.text("('')"), nullable=False),
-    sa.Column('phone', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('phone2', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('cell', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('fax', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('email', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('email2', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('website', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('birthdate', sa.BigInteger(), nullable=True),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['assigneduser'], ['users.ID'], name=op.f('fk_contacts_assigneduser_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['davserver'], ['davservers.ID'], name=op.f('fk_contacts_davserver_davservers'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_contacts_fork_forks'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_contacts_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_contacts_owneruser_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_contacts')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.create_index('ix_contacts_assigneduser', ['assigneduser'], unique=False)
-        batch_op.create_index('ix_contacts_company', ['company'], unique=False)
-        batch_op.create_index('ix_contacts_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_contacts_davserver', ['davserver'], unique=False)
-        batch_op.create_index('ix_contacts_email', ['email'], unique=False)
-        batch_op.create_index('ix_contacts_email2', ['email2'], unique=False)
-        batch_op.create_index('ix_contacts_firstname', ['firstname'], unique=False)
-        batch_op.create_index('ix_contacts_fork', ['fork'], unique=False)
-        batch_op.create_index('ix_contacts_lastname', ['lastname'], unique=False)
-        batch_op.create_index('ix_contacts_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_contacts_owneruser', ['owneruser'], unique=False)
-        batch_op.create_index('ix_contacts_picbinfile', ['picbinfile'], unique=False)
-
-    op.create_table('entities2channels',
-    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('entity', sa.String(length=32), nullable=False),
-    sa.Column('index', sa.Integer(), nullable=False),
-    sa.Column('channel', sa.Integer(), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['channel'], ['channels.ID'], name=op.f('fk_entities2channels_channel_channels'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_entities2channels')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('entities2channels', schema=None) as batch_op:
-        batch_op.create_index('ix_entities2channels_channel', ['channel'], unique=False)
-        batch_op.create_index('ix_entities2channels_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_entities2channels_entity', ['entity'], unique=False)
-        batch_op.create_index('ix_entities2channels_index', ['index'], unique=False)
-
-    op.create_table('feedservers',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('owneruser', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('recipientuser', sa.Integer(), nullable=True),
-    sa.Column('recipientgroup', sa.Integer(), nullable=True),
-    sa.Column('channel', sa.Integer(), nullable=True),
-    sa.Column('activity', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('url', sa.Text(), nullable=False),
-    sa.Column('username', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('notify', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('etag', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['channel'], ['channels.ID'], name=op.f('fk_feedservers_channel_channels'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_feedservers_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_feedservers_owneruser_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['recipientgroup'], ['groups.ID'], name=op.f('fk_feedservers_recipientgroup_groups'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['recipientuser'], ['users.ID'], name=op.f('fk_feedservers_recipientuser_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_feedservers')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('feedservers', schema=None) as batch_op:
-        batch_op.create_index('ix_feedservers_channel', ['channel'], unique=False)
-        batch_op.create_index('ix_feedservers_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_feedservers_name', ['name'], unique=False)
-        batch_op.create_index('ix_feedservers_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_feedservers_owneruser', ['owneruser'], unique=False)
-        batch_op.create_index('ix_feedservers_recipientgroup', ['recipientgroup'], unique=False)
-        batch_op.create_index('ix_feedservers_recipientuser', ['recipientuser'], unique=False)
-        batch_op.create_index('ix_feedservers_url', ['url'], unique=False)
-
-    op.create_table('mailinglists',
-    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('fork', sa.Integer(), nullable=True),
-    sa.Column('owneruser', sa.Integer(), nullable=True),
-    sa.Column('ownergroup', sa.Integer(), nullable=True),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('assigneduser', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('campaign', sa.Integer(), nullable=True),
-    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('sender', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['assigneduser'], ['users.ID'], name=op.f('fk_mailinglists_assigneduser_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['campaign'], ['campaigns.ID'], name=op.f('fk_mailinglists_campaign_campaigns'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_mailinglists_fork_forks'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_mailinglists_ownergroup_groups'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_mailinglists_owneruser_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_mailinglists')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('mailinglists', schema=None) as batch_op:
-        batch_op.create_index('ix_mailinglists_assigneduser', ['assigneduser'], unique=False)
-        batch_op.create_index('ix_mailinglists_campaign', ['campaign'], unique=False)
-        batch_op.create_index('ix_mailinglists_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_mailinglists_fork', ['fork'], unique=False)
-        batch_op.create_index('ix_mailinglists_name', ['name'], unique=False)
-        batch_op.create_index('ix_mailinglists_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_mailinglists_owneruser', ['owneruser'], unique=False)
-        batch_op.create_index('ix_mailinglists_sender', ['sender'], unique=False)
-
-    op.create_table('prices',
-    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
-    sa.Column('creationdate', sa.BigInteger(), nullable=False),
-    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('item', sa.Integer(), nullable=False),
-    sa.Column('pricelist', sa.Integer(), nullable=False),
-    sa.Column('price', sa.Double(), nullable=True),
-    sa.Column('rebate', sa.Double(), server_default=sa.text('(0.0)'), nullable=False),
-    sa.Column('discount', sa.Double(), nullable=True),
-    sa.Column('minamount', sa.Double(), server_default=sa.text('(0.0)'), nullable=False),
-    sa.Column('costprice', sa.Double(), nullable=True),
-    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['item'], ['items.ID'], name=op.f('fk_prices_item_items'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['pricelist'], ['pricelists.ID'], name=op.f('fk_prices_pricelist_pricelists'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_prices')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('prices', schema=None) as batch_op:
-        batch_op.create_index('ix_prices_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_prices_item', ['item'], unique=False)
-        batch_op.create_index('ix_prices_pricelist', ['pricelist'], unique=False)
 
     op.create_table('records',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1129,24 +1032,27 @@ def upgrade() -> None:
         batch_op.create_index('ix_records_stickydate', ['stickydate'], unique=False)
         batch_op.create_index('ix_records_text', ['text'], unique=False)
 
-    op.create_table('relateditems',
-    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    op.create_table('storages',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('fork', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
     sa.Column('creator', sa.Integer(), nullable=True),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('item', sa.Integer(), nullable=False),
-    sa.Column('relateditem', sa.Integer(), nullable=False),
-    sa.Column('relation', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
     sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['item'], ['items.ID'], name=op.f('fk_relateditems_item_items'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['relateditem'], ['items.ID'], name=op.f('fk_relateditems_relateditem_items'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_relateditems')),
+    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_storages_fork_forks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_storages_ownergroup_groups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_storages')),
     sqlite_autoincrement=True
     )
-    with op.batch_alter_table('relateditems', schema=None) as batch_op:
-        batch_op.create_index('ix_relateditems_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_relateditems_item', ['item'], unique=False)
-        batch_op.create_index('ix_relateditems_relateditem', ['relateditem'], unique=False)
+    with op.batch_alter_table('storages', schema=None) as batch_op:
+        batch_op.create_index('ix_storages_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_storages_fork', ['fork'], unique=False)
+        batch_op.create_index('ix_storages_name', ['name'], unique=False)
+        batch_op.create_index('ix_storages_ownergroup', ['ownergroup'], unique=False)
 
     op.create_table('accounts',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -1207,6 +1113,27 @@ def upgrade() -> None:
         batch_op.create_index('ix_comments_date', ['date'], unique=False)
         batch_op.create_index('ix_comments_record', ['record'], unique=False)
 
+    op.create_table('components',
+    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('item', sa.Integer(), nullable=False),
+    sa.Column('component', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Double(), server_default=sa.text('(0.0)'), nullable=False),
+    sa.Column('price', sa.Double(), nullable=True),
+    sa.Column('fixed', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['component'], ['items.ID'], name=op.f('fk_components_component_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item'], ['items.ID'], name=op.f('fk_components_item_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_components')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('components', schema=None) as batch_op:
+        batch_op.create_index('ix_components_component', ['component'], unique=False)
+        batch_op.create_index('ix_components_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_components_item', ['item'], unique=False)
+
     op.create_table('contacts2contacts',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('creator', sa.Integer(), nullable=True),
@@ -1262,31 +1189,80 @@ def upgrade() -> None:
         batch_op.create_index('ix_likes_creator', ['creator'], unique=False)
         batch_op.create_index('ix_likes_record', ['record'], unique=False)
 
-    op.create_table('participants',
+    op.create_table('mailinglists',
+    sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('fork', sa.Integer(), nullable=True),
+    sa.Column('owneruser', sa.Integer(), nullable=True),
+    sa.Column('ownergroup', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('assigneduser', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('campaign', sa.Integer(), nullable=True),
+    sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('sender', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['assigneduser'], ['users.ID'], name=op.f('fk_mailinglists_assigneduser_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['campaign'], ['campaigns.ID'], name=op.f('fk_mailinglists_campaign_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['fork'], ['forks.ID'], name=op.f('fk_mailinglists_fork_forks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ownergroup'], ['groups.ID'], name=op.f('fk_mailinglists_ownergroup_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owneruser'], ['users.ID'], name=op.f('fk_mailinglists_owneruser_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_mailinglists')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('mailinglists', schema=None) as batch_op:
+        batch_op.create_index('ix_mailinglists_assigneduser', ['assigneduser'], unique=False)
+        batch_op.create_index('ix_mailinglists_campaign', ['campaign'], unique=False)
+        batch_op.create_index('ix_mailinglists_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_mailinglists_fork', ['fork'], unique=False)
+        batch_op.create_index('ix_mailinglists_name', ['name'], unique=False)
+        batch_op.create_index('ix_mailinglists_ownergroup', ['ownergroup'], unique=False)
+        batch_op.create_index('ix_mailinglists_owneruser', ['owneruser'], unique=False)
+        batch_op.create_index('ix_mailinglists_sender', ['sender'], unique=False)
+
+    op.create_table('prices',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('creator', sa.Integer(), nullable=True),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
-    sa.Column('mailinglist', sa.Integer(), nullable=True),
-    sa.Column('campaign', sa.Integer(), nullable=True),
-    sa.Column('contact', sa.Integer(), nullable=True),
-    sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('phone', sa.Text(), server_default=sa.text("('')"), nullable=False),
-    sa.Column('email', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('item', sa.Integer(), nullable=False),
+    sa.Column('pricelist', sa.Integer(), nullable=False),
+    sa.Column('price', sa.Double(), nullable=True),
+    sa.Column('rebate', sa.Double(), server_default=sa.text('(0.0)'), nullable=False),
+    sa.Column('discount', sa.Double(), nullable=True),
+    sa.Column('minamount', sa.Double(), server_default=sa.text('(0.0)'), nullable=False),
+    sa.Column('costprice', sa.Double(), nullable=True),
     sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
-    sa.ForeignKeyConstraint(['campaign'], ['campaigns.ID'], name=op.f('fk_participants_campaign_campaigns'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['contact'], ['contacts.ID'], name=op.f('fk_participants_contact_contacts'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['mailinglist'], ['mailinglists.ID'], name=op.f('fk_participants_mailinglist_mailinglists'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ID', name=op.f('pk_participants')),
+    sa.ForeignKeyConstraint(['item'], ['items.ID'], name=op.f('fk_prices_item_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['pricelist'], ['pricelists.ID'], name=op.f('fk_prices_pricelist_pricelists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_prices')),
     sqlite_autoincrement=True
     )
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.create_index('ix_participants_campaign', ['campaign'], unique=False)
-        batch_op.create_index('ix_participants_contact', ['contact'], unique=False)
-        batch_op.create_index('ix_participants_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_participants_email', ['email'], unique=False)
-        batch_op.create_index('ix_participants_mailinglist', ['mailinglist'], unique=False)
-        batch_op.create_index('ix_participants_name', ['name'], unique=False)
+    with op.batch_alter_table('prices', schema=None) as batch_op:
+        batch_op.create_index('ix_prices_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_prices_item', ['item'], unique=False)
+        batch_op.create_index('ix_prices_pricelist', ['pricelist'], unique=False)
+
+    op.create_table('relateditems',
+    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('item', sa.Integer(), nullable=False),
+    sa.Column('relateditem', sa.Integer(), nullable=False),
+    sa.Column('relation', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['item'], ['items.ID'], name=op.f('fk_relateditems_item_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['relateditem'], ['items.ID'], name=op.f('fk_relateditems_relateditem_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_relateditems')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('relateditems', schema=None) as batch_op:
+        batch_op.create_index('ix_relateditems_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_relateditems_item', ['item'], unique=False)
+        batch_op.create_index('ix_relateditems_relateditem', ['relateditem'], unique=False)
 
     op.create_table('addresses',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1462,6 +1438,32 @@ def upgrade() -> None:
         batch_op.create_index('ix_opportunities_name', ['name'], unique=False)
         batch_op.create_index('ix_opportunities_opportunitynum', ['opportunitynum'], unique=False)
         batch_op.create_index('ix_opportunities_ownergroup', ['ownergroup'], unique=False)
+
+    op.create_table('participants',
+    sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creationdate', sa.BigInteger(), nullable=False),
+    sa.Column('lastmodified', sa.BigInteger(), nullable=False),
+    sa.Column('mailinglist', sa.Integer(), nullable=True),
+    sa.Column('campaign', sa.Integer(), nullable=True),
+    sa.Column('contact', sa.Integer(), nullable=True),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('phone', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('email', sa.Text(), server_default=sa.text("('')"), nullable=False),
+    sa.Column('_rev', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    sa.ForeignKeyConstraint(['campaign'], ['campaigns.ID'], name=op.f('fk_participants_campaign_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['contact'], ['contacts.ID'], name=op.f('fk_participants_contact_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['mailinglist'], ['mailinglists.ID'], name=op.f('fk_participants_mailinglist_mailinglists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ID', name=op.f('pk_participants')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index('ix_participants_campaign', ['campaign'], unique=False)
+        batch_op.create_index('ix_participants_contact', ['contact'], unique=False)
+        batch_op.create_index('ix_participants_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_participants_email', ['email'], unique=False)
+        batch_op.create_index('ix_participants_mailinglist', ['mailinglist'], unique=False)
+        batch_op.create_index('ix_participants_name', ['name'], unique=False)
 
     op.create_table('pricelists2accounts',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -2140,6 +2142,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_pricelists2accounts_account')
 
     op.drop_table('pricelists2accounts')
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_index('ix_participants_name')
+        batch_op.drop_index('ix_participants_mailinglist')
+        batch_op.drop_index('ix_participants_email')
+        batch_op.drop_index('ix_participants_creator')
+        batch_op.drop_index('ix_participants_contact')
+        batch_op.drop_index('ix_participants_campaign')
+
+    op.drop_table('participants')
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
         batch_op.drop_index('ix_opportunities_ownergroup')
         batch_op.drop_index('ix_opportunities_opportunitynum')
@@ -2192,15 +2203,29 @@ def downgrade() -> None:
         batch_op.drop_index('ix_addresses_account')
 
     op.drop_table('addresses')
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.drop_index('ix_participants_name')
-        batch_op.drop_index('ix_participants_mailinglist')
-        batch_op.drop_index('ix_participants_email')
-        batch_op.drop_index('ix_participants_creator')
-        batch_op.drop_index('ix_participants_contact')
-        batch_op.drop_index('ix_participants_campaign')
+    with op.batch_alter_table('relateditems', schema=None) as batch_op:
+        batch_op.drop_index('ix_relateditems_relateditem')
+        batch_op.drop_index('ix_relateditems_item')
+        batch_op.drop_index('ix_relateditems_creator')
 
-    op.drop_table('participants')
+    op.drop_table('relateditems')
+    with op.batch_alter_table('prices', schema=None) as batch_op:
+        batch_op.drop_index('ix_prices_pricelist')
+        batch_op.drop_index('ix_prices_item')
+        batch_op.drop_index('ix_prices_creator')
+
+    op.drop_table('prices')
+    with op.batch_alter_table('mailinglists', schema=None) as batch_op:
+        batch_op.drop_index('ix_mailinglists_sender')
+        batch_op.drop_index('ix_mailinglists_owneruser')
+        batch_op.drop_index('ix_mailinglists_ownergroup')
+        batch_op.drop_index('ix_mailinglists_name')
+        batch_op.drop_index('ix_mailinglists_fork')
+        batch_op.drop_index('ix_mailinglists_creator')
+        batch_op.drop_index('ix_mailinglists_campaign')
+        batch_op.drop_index('ix_mailinglists_assigneduser')
+
+    op.drop_table('mailinglists')
     with op.batch_alter_table('likes', schema=None) as batch_op:
         batch_op.drop_index('ix_likes_record')
         batch_op.drop_index('ix_likes_creator')
@@ -2218,6 +2243,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_contacts2contacts_contact1')
 
     op.drop_table('contacts2contacts')
+    with op.batch_alter_table('components', schema=None) as batch_op:
+        batch_op.drop_index('ix_components_item')
+        batch_op.drop_index('ix_components_creator')
+        batch_op.drop_index('ix_components_component')
+
+    op.drop_table('components')
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index('ix_comments_record')
         batch_op.drop_index('ix_comments_date')
@@ -2236,12 +2267,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_accounts_assigneduser')
 
     op.drop_table('accounts')
-    with op.batch_alter_table('relateditems', schema=None) as batch_op:
-        batch_op.drop_index('ix_relateditems_relateditem')
-        batch_op.drop_index('ix_relateditems_item')
-        batch_op.drop_index('ix_relateditems_creator')
+    with op.batch_alter_table('storages', schema=None) as batch_op:
+        batch_op.drop_index('ix_storages_ownergroup')
+        batch_op.drop_index('ix_storages_name')
+        batch_op.drop_index('ix_storages_fork')
+        batch_op.drop_index('ix_storages_creator')
 
-    op.drop_table('relateditems')
+    op.drop_table('storages')
     with op.batch_alter_table('records', schema=None) as batch_op:
         batch_op.drop_index('ix_records_text')
         batch_op.drop_index('ix_records_stickydate')
@@ -2257,82 +2289,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_records_assigneduser')
 
     op.drop_table('records')
-    with op.batch_alter_table('prices', schema=None) as batch_op:
-        batch_op.drop_index('ix_prices_pricelist')
-        batch_op.drop_index('ix_prices_item')
-        batch_op.drop_index('ix_prices_creator')
-
-    op.drop_table('prices')
-    with op.batch_alter_table('mailinglists', schema=None) as batch_op:
-        batch_op.drop_index('ix_mailinglists_sender')
-        batch_op.drop_index('ix_mailinglists_owneruser')
-        batch_op.drop_index('ix_mailinglists_ownergroup')
-        batch_op.drop_index('ix_mailinglists_name')
-        batch_op.drop_index('ix_mailinglists_fork')
-        batch_op.drop_index('ix_mailinglists_creator')
-        batch_op.drop_index('ix_mailinglists_campaign')
-        batch_op.drop_index('ix_mailinglists_assigneduser')
-
-    op.drop_table('mailinglists')
-    with op.batch_alter_table('feedservers', schema=None) as batch_op:
-        batch_op.drop_index('ix_feedservers_url')
-        batch_op.drop_index('ix_feedservers_recipientuser')
-        batch_op.drop_index('ix_feedservers_recipientgroup')
-        batch_op.drop_index('ix_feedservers_owneruser')
-        batch_op.drop_index('ix_feedservers_ownergroup')
-        batch_op.drop_index('ix_feedservers_name')
-        batch_op.drop_index('ix_feedservers_creator')
-        batch_op.drop_index('ix_feedservers_channel')
-
-    op.drop_table('feedservers')
-    with op.batch_alter_table('entities2channels', schema=None) as batch_op:
-        batch_op.drop_index('ix_entities2channels_index')
-        batch_op.drop_index('ix_entities2channels_entity')
-        batch_op.drop_index('ix_entities2channels_creator')
-        batch_op.drop_index('ix_entities2channels_channel')
-
-    op.drop_table('entities2channels')
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index('ix_contacts_picbinfile')
-        batch_op.drop_index('ix_contacts_owneruser')
-        batch_op.drop_index('ix_contacts_ownergroup')
-        batch_op.drop_index('ix_contacts_lastname')
-        batch_op.drop_index('ix_contacts_fork')
-        batch_op.drop_index('ix_contacts_firstname')
-        batch_op.drop_index('ix_contacts_email2')
-        batch_op.drop_index('ix_contacts_email')
-        batch_op.drop_index('ix_contacts_davserver')
-        batch_op.drop_index('ix_contacts_creator')
-        batch_op.drop_index('ix_contacts_company')
-        batch_op.drop_index('ix_contacts_assigneduser')
-
-    op.drop_table('contacts')
-    with op.batch_alter_table('components', schema=None) as batch_op:
-        batch_op.drop_index('ix_components_item')
-        batch_op.drop_index('ix_components_creator')
-        batch_op.drop_index('ix_components_component')
-
-    op.drop_table('components')
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
-        batch_op.drop_index('ix_appointments_owneruser')
-        batch_op.drop_index('ix_appointments_ownergroup')
-        batch_op.drop_index('ix_appointments_name')
-        batch_op.drop_index('ix_appointments_location')
-        batch_op.drop_index('ix_appointments_fork')
-        batch_op.drop_index('ix_appointments_davserver')
-        batch_op.drop_index('ix_appointments_dateto')
-        batch_op.drop_index('ix_appointments_datefrom')
-        batch_op.drop_index('ix_appointments_creator')
-        batch_op.drop_index('ix_appointments_assigneduser')
-
-    op.drop_table('appointments')
-    with op.batch_alter_table('storages', schema=None) as batch_op:
-        batch_op.drop_index('ix_storages_ownergroup')
-        batch_op.drop_index('ix_storages_name')
-        batch_op.drop_index('ix_storages_fork')
-        batch_op.drop_index('ix_storages_creator')
-
-    op.drop_table('storages')
     with op.batch_alter_table('pricelists', schema=None) as batch_op:
         batch_op.drop_index('ix_pricelists_ownergroup')
         batch_op.drop_index('ix_pricelists_name')
@@ -2340,10 +2296,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_pricelists_creator')
 
     op.drop_table('pricelists')
-    with op.batch_alter_table('permissions', schema=None) as batch_op:
-        batch_op.drop_index('ix_permissions_group')
-
-    op.drop_table('permissions')
     with op.batch_alter_table('objects', schema=None) as batch_op:
         batch_op.drop_index('ix_objects_owneruser')
         batch_op.drop_index('ix_objects_ownergroup')
@@ -2366,20 +2318,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_notes_assigneduser')
 
     op.drop_table('notes')
-    with op.batch_alter_table('mailservers', schema=None) as batch_op:
-        batch_op.drop_index('ix_mailservers_signaturebinfile')
-        batch_op.drop_index('ix_mailservers_serverout')
-        batch_op.drop_index('ix_mailservers_serverin')
-        batch_op.drop_index('ix_mailservers_sender')
-        batch_op.drop_index('ix_mailservers_recipientuser')
-        batch_op.drop_index('ix_mailservers_recipientgroup')
-        batch_op.drop_index('ix_mailservers_owneruser')
-        batch_op.drop_index('ix_mailservers_ownergroup')
-        batch_op.drop_index('ix_mailservers_name')
-        batch_op.drop_index('ix_mailservers_creator')
-        batch_op.drop_index('ix_mailservers_autoreplybinfile')
-
-    op.drop_table('mailservers')
     with op.batch_alter_table('links', schema=None) as batch_op:
         batch_op.drop_index('ix_links_url')
         batch_op.drop_index('ix_links_owneruser')
@@ -2409,10 +2347,17 @@ def downgrade() -> None:
         batch_op.drop_index('ix_items_barcode')
 
     op.drop_table('items')
-    with op.batch_alter_table('groups2users', schema=None) as batch_op:
-        batch_op.drop_index('ix_groups2users_user')
+    with op.batch_alter_table('feedservers', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedservers_url')
+        batch_op.drop_index('ix_feedservers_recipientuser')
+        batch_op.drop_index('ix_feedservers_recipientgroup')
+        batch_op.drop_index('ix_feedservers_owneruser')
+        batch_op.drop_index('ix_feedservers_ownergroup')
+        batch_op.drop_index('ix_feedservers_name')
+        batch_op.drop_index('ix_feedservers_creator')
+        batch_op.drop_index('ix_feedservers_channel')
 
-    op.drop_table('groups2users')
+    op.drop_table('feedservers')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_owneruser')
         batch_op.drop_index('ix_events_ownergroup')
@@ -2424,6 +2369,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_events_creator')
 
     op.drop_table('events')
+    with op.batch_alter_table('entities2channels', schema=None) as batch_op:
+        batch_op.drop_index('ix_entities2channels_index')
+        batch_op.drop_index('ix_entities2channels_entity')
+        batch_op.drop_index('ix_entities2channels_creator')
+        batch_op.drop_index('ix_entities2channels_channel')
+
+    op.drop_table('entities2channels')
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index('ix_documents_owneruser')
         batch_op.drop_index('ix_documents_ownergroup')
@@ -2436,16 +2388,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_documents_assigneduser')
 
     op.drop_table('documents')
-    with op.batch_alter_table('davservers', schema=None) as batch_op:
-        batch_op.drop_index('ix_davservers_url')
-        batch_op.drop_index('ix_davservers_recipientuser')
-        batch_op.drop_index('ix_davservers_recipientgroup')
-        batch_op.drop_index('ix_davservers_owneruser')
-        batch_op.drop_index('ix_davservers_ownergroup')
-        batch_op.drop_index('ix_davservers_name')
-        batch_op.drop_index('ix_davservers_creator')
-
-    op.drop_table('davservers')
     with op.batch_alter_table('coupons', schema=None) as batch_op:
         batch_op.drop_index('ix_coupons_ownergroup')
         batch_op.drop_index('ix_coupons_name')
@@ -2454,13 +2396,21 @@ def downgrade() -> None:
         batch_op.drop_index('ix_coupons_code')
 
     op.drop_table('coupons')
-    with op.batch_alter_table('channels', schema=None) as batch_op:
-        batch_op.drop_index('ix_channels_owneruser')
-        batch_op.drop_index('ix_channels_ownergroup')
-        batch_op.drop_index('ix_channels_name')
-        batch_op.drop_index('ix_channels_creator')
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_index('ix_contacts_picbinfile')
+        batch_op.drop_index('ix_contacts_owneruser')
+        batch_op.drop_index('ix_contacts_ownergroup')
+        batch_op.drop_index('ix_contacts_lastname')
+        batch_op.drop_index('ix_contacts_fork')
+        batch_op.drop_index('ix_contacts_firstname')
+        batch_op.drop_index('ix_contacts_email2')
+        batch_op.drop_index('ix_contacts_email')
+        batch_op.drop_index('ix_contacts_davserver')
+        batch_op.drop_index('ix_contacts_creator')
+        batch_op.drop_index('ix_contacts_company')
+        batch_op.drop_index('ix_contacts_assigneduser')
 
-    op.drop_table('channels')
+    op.drop_table('contacts')
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.drop_index('ix_categories_owneruser')
         batch_op.drop_index('ix_categories_ownergroup')
@@ -2478,6 +2428,65 @@ def downgrade() -> None:
         batch_op.drop_index('ix_campaigns_assigneduser')
 
     op.drop_table('campaigns')
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.drop_index('ix_appointments_owneruser')
+        batch_op.drop_index('ix_appointments_ownergroup')
+        batch_op.drop_index('ix_appointments_name')
+        batch_op.drop_index('ix_appointments_location')
+        batch_op.drop_index('ix_appointments_fork')
+        batch_op.drop_index('ix_appointments_davserver')
+        batch_op.drop_index('ix_appointments_dateto')
+        batch_op.drop_index('ix_appointments_datefrom')
+        batch_op.drop_index('ix_appointments_creator')
+        batch_op.drop_index('ix_appointments_assigneduser')
+
+    op.drop_table('appointments')
+    with op.batch_alter_table('permissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_permissions_group')
+
+    op.drop_table('permissions')
+    with op.batch_alter_table('mailservers', schema=None) as batch_op:
+        batch_op.drop_index('ix_mailservers_signaturebinfile')
+        batch_op.drop_index('ix_mailservers_serverout')
+        batch_op.drop_index('ix_mailservers_serverin')
+        batch_op.drop_index('ix_mailservers_sender')
+        batch_op.drop_index('ix_mailservers_recipientuser')
+        batch_op.drop_index('ix_mailservers_recipientgroup')
+        batch_op.drop_index('ix_mailservers_owneruser')
+        batch_op.drop_index('ix_mailservers_ownergroup')
+        batch_op.drop_index('ix_mailservers_name')
+        batch_op.drop_index('ix_mailservers_creator')
+        batch_op.drop_index('ix_mailservers_autoreplybinfile')
+
+    op.drop_table('mailservers')
+    with op.batch_alter_table('groups2users', schema=None) as batch_op:
+        batch_op.drop_index('ix_groups2users_user')
+
+    op.drop_table('groups2users')
+    with op.batch_alter_table('forks', schema=None) as batch_op:
+        batch_op.drop_index('ix_forks_name')
+        batch_op.drop_index('ix_forks_identifier')
+        batch_op.drop_index('ix_forks_group')
+        batch_op.drop_index('ix_forks_creator')
+
+    op.drop_table('forks')
+    with op.batch_alter_table('davservers', schema=None) as batch_op:
+        batch_op.drop_index('ix_davservers_url')
+        batch_op.drop_index('ix_davservers_recipientuser')
+        batch_op.drop_index('ix_davservers_recipientgroup')
+        batch_op.drop_index('ix_davservers_owneruser')
+        batch_op.drop_index('ix_davservers_ownergroup')
+        batch_op.drop_index('ix_davservers_name')
+        batch_op.drop_index('ix_davservers_creator')
+
+    op.drop_table('davservers')
+    with op.batch_alter_table('channels', schema=None) as batch_op:
+        batch_op.drop_index('ix_channels_owneruser')
+        batch_op.drop_index('ix_channels_ownergroup')
+        batch_op.drop_index('ix_channels_name')
+        batch_op.drop_index('ix_channels_creator')
+
+    op.drop_table('channels')
     with op.batch_alter_table('weblets', schema=None) as batch_op:
         batch_op.drop_index('ix_weblets_name')
         batch_op.drop_index('ix_weblets_identifier')
@@ -2527,12 +2536,6 @@ def downgrade() -> None:
     op.drop_table('tombstones')
     op.drop_table('tagnames')
     op.drop_table('instance_settings')
-    with op.batch_alter_table('forks', schema=None) as batch_op:
-        batch_op.drop_index('ix_forks_name')
-        batch_op.drop_index('ix_forks_identifier')
-        batch_op.drop_index('ix_forks_creator')
-
-    op.drop_table('forks')
     with op.batch_alter_table('extdata', schema=None) as batch_op:
         batch_op.drop_index('ix_extdata_entity_name_value')
         batch_op.drop_index('ix_extdata_entity_name_number')
