@@ -23,6 +23,7 @@ from officina.migrations.runner import upgrade
 from officina.settings import Settings
 from officina.zeyos import auth_routes as zeyos_auth
 from officina.zeyos import http as zeyos_http
+from officina.zeyos import records as zeyos_records
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -72,6 +73,7 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
         *zeyos_auth.routes(),
         *zeyos_http.routes(),
     ]
+    zeyos_records.BINFILE_LIMIT[0] = settings.max_binfile_bytes
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.redirect_slashes = False
     app.state.instances = store_index

@@ -23,6 +23,8 @@ class Settings:
     workers: int = 1
     # Largest request body accepted, in bytes (binfile uploads travel base64 inside JSON).
     max_body_bytes: int = 64 * 1024 * 1024
+    # Largest file stored through a binary column ({"content": base64}), in bytes.
+    max_binfile_bytes: int = 32 * 1024 * 1024
     # Statement time limit for list queries, in seconds.
     statement_timeout: float = 30.0
     # Lifetime of a legacy login token, in seconds (100 days).
@@ -50,6 +52,8 @@ class Settings:
             env["workers"] = int(v)
         if (v := _env("MAX_BODY_BYTES")) is not None:
             env["max_body_bytes"] = int(v)
+        if (v := _env("MAX_BINFILE_BYTES")) is not None:
+            env["max_binfile_bytes"] = int(v)
         if (v := _env("SCHEMA_PREFIX")) is not None:
             env["schema_prefix"] = v
         if (v := _env("LOG_LEVEL")) is not None:

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 API = "/main/api/v1"
 
 
-def create(client: TestClient, entity: str, **fields: Any) -> dict[str, Any]:
+def create(client: TestClient, entity: str, /, **fields: Any) -> dict[str, Any]:
     response = client.put(f"{API}/{entity}", json=fields)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]

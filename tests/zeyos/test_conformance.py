@@ -85,3 +85,33 @@ def test_operation_total_and_general_endpoints(admin):
     # without an application context /settings answers its declared 403
     assert admin.get(f"{API}/settings").status_code == 403
     assert total + 2 == 348
+
+
+WRITABLE = sorted(n for n, e in ENTITIES.items() if Op.CREATE in e.ops)
+
+
+@pytest.mark.parametrize("name", WRITABLE)
+def test_bad_input_is_refused_without_a_write(name, env, admin):
+    factory = Factory(env, admin)
+    entity = ENTITIES[name]
+    body = factory.body(name)
+    before = admin.post(f"{API}/{name}", json={"count": True}).json()["count"]
+    bad_bodies = [({**body, "no_such_field": 1}, 400)]
+    number = next((f for f in entity.fields if f.kind in (Kind.INT, Kind.SMALLINT)
+                   and not f.ref and f.name not in ("ID", "creator")), None)
+    if number is not None:
+        bad_bodies.append(({**body, number.name: "not a number"}, 400))
+    bounded = next((f for f in entity.fields if f.max_length and not f.pattern), None)
+    if bounded is not None:
+        bad_bodies.append(({**body, bounded.name: "x" * (bounded.max_length + 1)}, 400))
+    ref = next((f for f in entity.fields if f.ref and f.ref not in ("users", "groups")
+                and f.name not in ("fork",) and f.kind != Kind.BINFILE), None)
+    if ref is not None:
+        bad_bodies.append(({**body, ref.name: 2_000_000_000}, 410))
+    for bad, status in bad_bodies:
+        response = admin.put(f"{API}/{name}", json=bad)
+        assert response.status_code == status, (bad, response.text)
+        assert response.headers["content-type"].startswith("text/plain")
+        assert response.text.startswith(("Bad Request: ", "Gone: "))
+    after = admin.post(f"{API}/{name}", json={"count": True}).json()["count"]
+    assert after == before

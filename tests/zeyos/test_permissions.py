@@ -111,3 +111,64 @@ def test_admin_only_entity(env, admin):
     assert listing(admin, "groups2users")
     # users and groups are readable by anyone signed in
     assert listing(user, "users", {"fields": ["ID"]})
+
+
+def _transaction(client, kind: int):
+    return client.put(f"{API}/transactions",
+                      json={"transactionnum": f"T-{kind}", "currency": "EUR", "type": kind})
+
+
+def test_transactions_need_the_permission_of_their_type(env, admin):
+    for kind in (0, 5, 10):
+        assert _transaction(admin, kind).status_code == 201
+    _, billing_h = env.user({"billing": True, "procurement": False})
+    clerk = env.client(billing_h)
+    seen = sorted(r["type"] for r in listing(clerk, "transactions", {"fields": ["type"]}))
+    assert seen == [0, 5]
+    assert _transaction(clerk, 3).status_code == 201
+    error(_transaction(clerk, 6), 403)
+    error(_transaction(clerk, 11), 403)
+    invoice = listing(clerk, "transactions", {"filters": {"type": 3}})[0]
+    # changing the type needs the permission of the new type too
+    error(clerk.patch(f"{API}/transactions/{invoice['ID']}", json={"type": 7}), 403)
+    production = listing(admin, "transactions", {"filters": {"type": 10}})[0]
+    error(clerk.get(f"{API}/transactions/{production['ID']}"), 404)
+    _, nothing_h = env.user({"notes": True})
+    error(env.client(nothing_h).post(f"{API}/transactions", json={}), 403)
+
+
+def test_participants_follow_their_parent_module(env, admin):
+    mailing = create(admin, "mailinglists", name="Newsletter")
+    campaign = create(admin, "campaigns", name="Spring")
+    create(admin, "participants", name="On list", mailinglist=mailing["ID"])
+    create(admin, "participants", name="In campaign", campaign=campaign["ID"])
+    _, lists_h = env.user({"mailinglists": True})
+    lists = env.client(lists_h)
+    assert [r["name"] for r in listing(lists, "participants")] == ["On list"]
+    error(lists.put(f"{API}/participants", json={"name": "x", "campaign": campaign["ID"]}), 403)
+    error(lists.put(f"{API}/participants", json={"name": "x"}), 400)
+
+
+def test_creator_bound_entities(env, admin):
+    uid, first_h = env.user({})
+    _, second_h = env.user({})
+    first, second = env.client(first_h), env.client(second_h)
+    record = create(first, "records", text="hello")
+    assert record["creator"] == uid
+    comment = create(first, "comments", record=record["ID"], text="mine")
+    # another user sees them but may not change or delete them, nor write as someone else
+    assert second.get(f"{API}/comments/{comment['ID']}").status_code == 200
+    error(second.patch(f"{API}/comments/{comment['ID']}", json={"text": "x"}), 403)
+    error(second.delete(f"{API}/records/{record['ID']}"), 403)
+    error(second.put(f"{API}/records", json={"text": "x", "creator": uid}), 403)
+    assert first.patch(f"{API}/comments/{comment['ID']}", json={"text": "edited"}).json()[
+        "text"] == "edited"
+
+
+def test_developer_entities_are_read_only_and_need_dev(env, admin):
+    _, user_h = env.user({"accounts": True})
+    error(env.client(user_h).post(f"{API}/applications", json={}), 403)
+    assert admin.post(f"{API}/applications", json={}).status_code == 200
+    response = admin.put(f"{API}/applications", json={"name": "x"})
+    error(response, 405)
+    assert response.headers["allow"] == "POST"

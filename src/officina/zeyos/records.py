@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from officina.core.auth import Principal
 from officina.core.clock import now
-from officina.core.errors import bad_request, conflict, forbidden, gone, not_found, short
+from officina.core.errors import HttpError, bad_request, conflict, forbidden, gone, not_found, short
 from officina.zeyos import access, extension, rules
 from officina.zeyos.query import Compiler, ListQuery, build_select, compile_list
 from officina.zeyos.registry import ENTITIES
@@ -171,6 +171,10 @@ def _split(entity: Entity, body: dict[str, Any]) -> tuple[dict[str, Any], SideWr
     return columns, side
 
 
+# Largest binfile accepted; the HTTP layer sets it from the settings at start.
+BINFILE_LIMIT = [32 * 1024 * 1024]
+
+
 def _store_binfile(conn: Connection, name: str, value: dict[str, Any]) -> int:
     if len(value) != 1 or not ({"content"} >= value.keys() or {"uri"} >= value.keys()):
         raise invalid_value(name)
@@ -188,6 +192,8 @@ def _store_binfile(conn: Connection, name: str, value: dict[str, Any]) -> int:
         raise invalid_value(name) from None
     if not content:
         raise invalid_value(name)
+    if len(content) > BINFILE_LIMIT[0]:
+        raise HttpError(413, f"Payload Too Large: file in '{name}' exceeds the size limit")
     digest = hashlib.md5(content).digest()  # content addressing, not security
     binfiles = table("binfiles")
     existing = conn.execute(select(binfiles.c.ID).where(binfiles.c.hash == digest)).first()
