@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -211,3 +212,69 @@ def test_errors_through_the_real_command(tmp_path: Path) -> None:
     assert "\n" not in bad.stderr.strip()
     helped = subprocess.run([*argv, "--help"], capture_output=True, text=True, env=env, timeout=120)
     assert helped.returncode == 0 and "serve" in helped.stdout
+
+
+def test_app_create(cli: Cli) -> None:
+    from officina.core.applications import verify_client
+    from officina.core.ids import digest
+    from officina.core.schema import applications
+
+    cli.ok("init")
+    data = cli.json(
+        "app",
+        "create",
+        "--name",
+        "Kanban",
+        "--identifier",
+        "kanban.board",
+        "--callback",
+        "http://127.0.0.1:9005/callback",
+        "--callback",
+        "https://kanban.example.com/cb",
+    )
+    assert data["client_id"] == "kanban.board" and data["name"] == "Kanban"
+    assert re.fullmatch(r"[0-9a-f]{40}", data["client_secret"])
+    assert data["callbacks"] == ["http://127.0.0.1:9005/callback", "https://kanban.example.com/cb"]
+    plain = cli.ok(
+        "app", "create", "--name", "CLI", "--identifier", "cli", "--callback", "https://a.example/"
+    )
+    secret = re.search(r"client_secret: ([0-9a-f]{40})", plain.stdout)
+    assert secret and "client_id: cli" in plain.stdout
+
+    instances = Instances(cli.settings)
+    try:
+        with instances.get("main").read() as conn:
+            client = verify_client(conn, "kanban.board", data["client_secret"])
+            assert client is not None and client.id == data["id"]
+            assert verify_client(conn, "kanban.board", secret.group(1)) is None
+            stored = conn.execute(applications.select()).all()
+            # Only the hash is kept: the form the legacy appsecret check compares.
+            assert {r.secret for r in stored} == {
+                digest(data["client_secret"]).hex(),
+                digest(secret.group(1)).hex(),
+            }
+    finally:
+        instances.close()
+
+    assert "already exists" in cli.fails(
+        "app", "create", "--name", "X", "--identifier", "cli", "--callback", "https://b.example/"
+    )
+    assert "HTTPS" in cli.fails(
+        "app", "create", "--name", "X", "--identifier", "x1", "--callback", "http://x.example/"
+    )
+    assert "--callback" in cli.fails("app", "create", "--name", "X", "--identifier", "x2")
+    assert "invalid identifier" in cli.fails(
+        "app", "create", "--name", "X", "--identifier", "a b", "--callback", "https://c.example/"
+    )
+    assert "unknown instance" in cli.fails(
+        "app",
+        "create",
+        "--name",
+        "X",
+        "--identifier",
+        "x3",
+        "--callback",
+        "https://c.example/",
+        "--instance",
+        "nope",
+    )

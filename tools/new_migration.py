@@ -2,7 +2,7 @@
 
 Usage:
   python3 tools/new_migration.py "what changed" [--rev-id ID] [--branch-from REV]
-                                                [--only PREFIX[,PREFIX...]]
+                                                [--only PREFIX[,...]] [--exclude PREFIX[,...]]
 
 It builds a scratch SQLite store at the current heads, autogenerates the difference and leaves
 the new file in src/officina/migrations/versions/ for review. A face adding its own tables uses
@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--rev-id")
     parser.add_argument("--branch-from")
     parser.add_argument("--only")
+    parser.add_argument("--exclude")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{tmp}/scratch.sqlite")
@@ -37,6 +38,8 @@ def main() -> int:
         cfg.set_main_option("script_location", str(SCRIPTS))
         if args.only:
             cfg.attributes["only_prefixes"] = tuple(p for p in args.only.split(",") if p)
+        if args.exclude:
+            cfg.attributes["exclude_prefixes"] = tuple(p for p in args.exclude.split(",") if p)
         with engine.connect() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, args.branch_from or "heads")

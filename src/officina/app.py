@@ -19,10 +19,12 @@ from starlette.routing import BaseRoute, Route
 
 from officina import __version__
 from officina.core.store import Instances
+from officina.flow.routes import mount as flow_routes
 from officina.migrations.runner import upgrade
 from officina.settings import Settings
 from officina.zeyos import auth_routes as zeyos_auth
 from officina.zeyos import http as zeyos_http
+from officina.zeyos import oauth_routes as zeyos_oauth
 from officina.zeyos import records as zeyos_records
 
 
@@ -53,7 +55,10 @@ def face_urls(base: str, instance: str) -> dict[str, str]:
     return {
         "records": f"{root}/api/v1",
         "auth": f"{root}/auth/v1",
+        "oauth2": f"{root}/oauth2/v1",
         "records_openapi": f"{root}/api/v1/openapi.json",
+        "projects": f"{root}/flow/api/v1",
+        "projects_openapi": f"{root}/flow/api/v1/openapi.json",
     }
 
 
@@ -72,6 +77,8 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
         Route("/healthz", _healthz, methods=["GET"]),
         *zeyos_auth.routes(),
         *zeyos_http.routes(),
+        *flow_routes(),
+        *zeyos_oauth.routes(),
     ]
     zeyos_records.BINFILE_LIMIT[0] = settings.max_binfile_bytes
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -43,9 +43,13 @@ app = typer.Typer(
 instance_app = typer.Typer(help="Create and list instances.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users of an instance.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+application_app = typer.Typer(
+    help="Register applications (OAuth 2.0 clients).", no_args_is_help=True
+)
 app.add_typer(instance_app, name="instance")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(application_app, name="app")
 
 DataDir = Annotated[
     Path | None,
@@ -414,6 +418,60 @@ def apikey_create(
         _emit_json({"instance": store.name, "email": email.strip(), "api_key": key})
     else:
         print(key)
+
+
+@application_app.command("create")
+@_one_line_errors
+def application_create(
+    name: Annotated[str, typer.Option("--name", help="Name shown on the consent page.")],
+    identifier: Annotated[
+        str, typer.Option("--identifier", help="The OAuth client_id: letters, digits, _ . -")
+    ],
+    callback: Annotated[
+        list[str] | None,
+        typer.Option("--callback", help="Allowed redirect URI (repeatable); HTTPS or loopback."),
+    ] = None,
+    restricted: Annotated[
+        bool,
+        typer.Option("--restricted", help="Only users granted this application may use it."),
+    ] = False,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Register an application; its client_secret is printed once."""
+    from officina.core.applications import create_application
+
+    if not callback:
+        raise CliError("at least one --callback URL is required")
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            created = create_application(
+                conn,
+                name=name,
+                identifier=identifier,
+                callbacks=callback,
+                restricted=restricted,
+            )
+    data = {
+        "instance": store.name,
+        "id": created.id,
+        "name": created.name,
+        "client_id": created.identifier,
+        "client_secret": created.secret,
+        "callbacks": list(created.callbacks),
+        "restricted": restricted,
+    }
+    if as_json:
+        _emit_json(data)
+        return
+    print(f"created application {created.name} (ID {created.id}) in {store.name}")
+    print(f"client_id: {created.identifier}")
+    print(f"client_secret: {created.secret}")
+    print("keep the secret: it is not shown again")
 
 
 def main() -> None:

@@ -10,8 +10,7 @@ from tests.zeyos.helpers import API, account, create, error, listing
 
 def test_json_column_is_text_unless_expanded(admin):
     items = [{"type": 0, "name": "Widget", "amount": 2}]
-    tx = create(admin, "transactions", transactionnum="INV-1", currency="EUR", type=3,
-                items=items)
+    tx = create(admin, "transactions", transactionnum="INV-1", currency="EUR", type=3, items=items)
     assert isinstance(tx["items"], str)
     plain = listing(admin, "transactions", {"fields": ["items"]})
     assert plain == [{"items": tx["items"]}]
@@ -20,11 +19,22 @@ def test_json_column_is_text_unless_expanded(admin):
     got = admin.get(f"{API}/transactions/{tx['ID']}?expand=items").json()
     assert got["items"] == items
     # the JSON text form is accepted on write too; a wrong shape is not
-    again = create(admin, "transactions", transactionnum="INV-2", currency="EUR", type=3,
-                   items='[{"name": "Text form"}]')
+    again = create(
+        admin,
+        "transactions",
+        transactionnum="INV-2",
+        currency="EUR",
+        type=3,
+        items='[{"name": "Text form"}]',
+    )
     assert again["items"] == '[{"name":"Text form"}]'
-    error(admin.put(f"{API}/transactions", json={"transactionnum": "X", "currency": "EUR",
-                                                 "items": {"not": "a list"}}), 400)
+    error(
+        admin.put(
+            f"{API}/transactions",
+            json={"transactionnum": "X", "currency": "EUR", "items": {"not": "a list"}},
+        ),
+        400,
+    )
     error(admin.post(f"{API}/transactions", json={"sort": ["items"]}), 400)
     error(admin.post(f"{API}/transactions", json={"filters": {"items": "x"}}), 400)
 
@@ -45,16 +55,18 @@ def test_message_binfile_expand_and_binfiles_listing(admin):
     rows = listing(admin, "messages", {"fields": ["binfile"], "expand": ["binfile"]})
     assert rows == [{"binfile": {"content": payload}}]
     files = listing(admin, "binfiles")
-    assert files == [{"ID": message["binfile"], "size": 12,
-                      "hash": "\\xed076287532e86365e841e92bfc50d8c"}]
+    assert files == [
+        {"ID": message["binfile"], "size": 12, "hash": "\\xed076287532e86365e841e92bfc50d8c"}
+    ]
     error(admin.put(f"{API}/binfiles", json={}), 405)
 
 
 def test_binfile_size_limit(admin, monkeypatch):
     monkeypatch.setattr(records, "BINFILE_LIMIT", [10])
     payload = base64.b64encode(b"x" * 11).decode()
-    response = admin.put(f"{API}/messages", json={"subject": "big", "binfile":
-                                                  {"content": payload}})
+    response = admin.put(
+        f"{API}/messages", json={"subject": "big", "binfile": {"content": payload}}
+    )
     assert response.status_code == 413
     assert listing(admin, "messages", {"count": 1}) == {"count": 0}
 
@@ -70,11 +82,18 @@ def test_advertised_but_unstored_extension_data(admin, env):
 def test_polymorphic_links_are_removed_with_their_target(admin):
     acc = account(admin)
     other = account(admin, lastname="Other")
-    link = create(admin, "associations", entity1="accounts", index1=acc["ID"],
-                  entity2="accounts", index2=other["ID"])
+    link = create(
+        admin,
+        "associations",
+        entity1="accounts",
+        index1=acc["ID"],
+        entity2="accounts",
+        index2=other["ID"],
+    )
     channel = create(admin, "channels", name="News")
-    pinned = create(admin, "entities2channels", entity="accounts", index=acc["ID"],
-                    channel=channel["ID"])
+    pinned = create(
+        admin, "entities2channels", entity="accounts", index=acc["ID"], channel=channel["ID"]
+    )
     history = create(admin, "records", text="called", entity="accounts", index=acc["ID"])
     assert admin.delete(f"{API}/accounts/{acc['ID']}").status_code == 204
     error(admin.get(f"{API}/associations/{link['ID']}"), 404)
@@ -84,25 +103,44 @@ def test_polymorphic_links_are_removed_with_their_target(admin):
 
 
 def test_catalogue_checks(admin):
-    error(admin.put(f"{API}/associations", json={"entity1": "nosuch", "index1": 1,
-                                                 "entity2": "accounts", "index2": 1}), 400)
-    error(admin.put(f"{API}/opportunities", json={"name": "Deal", "status": 5,
-                                                  "probability": 50}), 400)
-    assert admin.put(f"{API}/opportunities", json={"name": "Deal", "status": 5,
-                                                   "probability": 100}).status_code == 201
-    error(admin.put(f"{API}/appointments", json={"name": "A", "datefrom": 20,
-                                                 "dateto": 10}), 400)
+    error(
+        admin.put(
+            f"{API}/associations",
+            json={"entity1": "nosuch", "index1": 1, "entity2": "accounts", "index2": 1},
+        ),
+        400,
+    )
+    error(
+        admin.put(f"{API}/opportunities", json={"name": "Deal", "status": 5, "probability": 50}),
+        400,
+    )
+    assert (
+        admin.put(
+            f"{API}/opportunities", json={"name": "Deal", "status": 5, "probability": 100}
+        ).status_code
+        == 201
+    )
+    error(admin.put(f"{API}/appointments", json={"name": "A", "datefrom": 20, "dateto": 10}), 400)
     error(admin.put(f"{API}/records", json={"text": "x", "entity": "accounts"}), 400)
     item = create(admin, "items", name="Part")
-    error(admin.put(f"{API}/components", json={"item": item["ID"], "component": item["ID"]}),
-          400)
+    error(admin.put(f"{API}/components", json={"item": item["ID"], "component": item["ID"]}), 400)
     error(admin.put(f"{API}/stocktransactions", json={"item": item["ID"], "amount": 0}), 400)
-    error(admin.put(f"{API}/transactions", json={"transactionnum": "P", "currency": "EUR",
-                                                 "type": 3, "item": item["ID"]}), 400)
+    error(
+        admin.put(
+            f"{API}/transactions",
+            json={"transactionnum": "P", "currency": "EUR", "type": 3, "item": item["ID"]},
+        ),
+        400,
+    )
     ticket = create(admin, "tickets", name="T")
     project = create(admin, "projects", name="P")
-    error(admin.put(f"{API}/tasks", json={"name": "x", "ticket": ticket["ID"],
-                                          "project": project["ID"]}), 400)
+    error(
+        admin.put(
+            f"{API}/tasks", json={"name": "x", "ticket": ticket["ID"], "project": project["ID"]}
+        ),
+        400,
+    )
     error(admin.put(f"{API}/devices", json={"item": item["ID"]}), 400)
-    assert admin.put(f"{API}/devices", json={"item": item["ID"], "serialnum": "S1"}) \
-        .status_code == 201
+    assert (
+        admin.put(f"{API}/devices", json={"item": item["ID"], "serialnum": "S1"}).status_code == 201
+    )

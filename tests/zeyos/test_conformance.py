@@ -8,8 +8,10 @@ declares) with a body of the right shape.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete, insert
 
-from officina.zeyos.registry import ENTITIES
+from officina.core.schema import instance_settings
+from officina.zeyos.registry import ENTITIES, VENDOR_ENTITIES
 from officina.zeyos.registry.model import Kind, Op
 from tests.zeyos.factory import Factory
 from tests.zeyos.helpers import API
@@ -33,8 +35,18 @@ def _patch_body(name: str, row_id: int) -> dict:
     return {"ID": row_id}
 
 
+@pytest.fixture
+def carat(env):
+    """Switch the seed-only planning module on for one test."""
+    with env.store.write() as conn:
+        conn.execute(insert(instance_settings).values(key="carat", value=True))
+    yield
+    with env.store.write() as conn:
+        conn.execute(delete(instance_settings).where(instance_settings.c.key == "carat"))
+
+
 @pytest.mark.parametrize("name", sorted(ENTITIES))
-def test_every_operation_of(name, env, admin):
+def test_every_operation_of(name, env, admin, carat):
     factory = Factory(env, admin)
     entity = ENTITIES[name]
     calls = 0
@@ -79,15 +91,28 @@ def test_every_operation_of(name, env, admin):
     assert calls == len(entity.ops)
 
 
+def test_seed_modules_are_off_unless_enabled(admin, env):
+    assert admin.post(f"{API}/carat_commissions", json={}).status_code == 404
+    doc = admin.get(f"{API}/openapi.json").json()
+    assert "/carat_commissions" not in doc["paths"]
+
+
+def test_seed_modules_when_enabled(admin, env, carat):
+    doc = admin.get(f"{API}/openapi.json").json()
+    assert "/carat_files/{ID}" in doc["paths"]
+    _, user_h = env.user({"accounts": True})
+    assert env.client(user_h).post(f"{API}/carat_commissions", json={}).status_code == 403
+
+
 def test_operation_total_and_general_endpoints(admin):
-    total = sum(len(e.ops) for e in ENTITIES.values())
+    total = sum(len(ENTITIES[n].ops) for n in VENDOR_ENTITIES)
     assert admin.get(f"{API}/config").status_code == 200
     # without an application context /settings answers its declared 403
     assert admin.get(f"{API}/settings").status_code == 403
     assert total + 2 == 348
 
 
-WRITABLE = sorted(n for n, e in ENTITIES.items() if Op.CREATE in e.ops)
+WRITABLE = sorted(n for n in VENDOR_ENTITIES if Op.CREATE in ENTITIES[n].ops)
 
 
 @pytest.mark.parametrize("name", WRITABLE)
@@ -97,15 +122,30 @@ def test_bad_input_is_refused_without_a_write(name, env, admin):
     body = factory.body(name)
     before = admin.post(f"{API}/{name}", json={"count": True}).json()["count"]
     bad_bodies = [({**body, "no_such_field": 1}, 400)]
-    number = next((f for f in entity.fields if f.kind in (Kind.INT, Kind.SMALLINT)
-                   and not f.ref and f.name not in ("ID", "creator")), None)
+    number = next(
+        (
+            f
+            for f in entity.fields
+            if f.kind in (Kind.INT, Kind.SMALLINT) and not f.ref and f.name not in ("ID", "creator")
+        ),
+        None,
+    )
     if number is not None:
         bad_bodies.append(({**body, number.name: "not a number"}, 400))
     bounded = next((f for f in entity.fields if f.max_length and not f.pattern), None)
     if bounded is not None:
         bad_bodies.append(({**body, bounded.name: "x" * (bounded.max_length + 1)}, 400))
-    ref = next((f for f in entity.fields if f.ref and f.ref not in ("users", "groups")
-                and f.name not in ("fork",) and f.kind != Kind.BINFILE), None)
+    ref = next(
+        (
+            f
+            for f in entity.fields
+            if f.ref
+            and f.ref not in ("users", "groups")
+            and f.name not in ("fork",)
+            and f.kind != Kind.BINFILE
+        ),
+        None,
+    )
     if ref is not None:
         bad_bodies.append(({**body, ref.name: 2_000_000_000}, 410))
     for bad, status in bad_bodies:

@@ -114,8 +114,9 @@ def test_admin_only_entity(env, admin):
 
 
 def _transaction(client, kind: int):
-    return client.put(f"{API}/transactions",
-                      json={"transactionnum": f"T-{kind}", "currency": "EUR", "type": kind})
+    return client.put(
+        f"{API}/transactions", json={"transactionnum": f"T-{kind}", "currency": "EUR", "type": kind}
+    )
 
 
 def test_transactions_need_the_permission_of_their_type(env, admin):
@@ -161,8 +162,10 @@ def test_creator_bound_entities(env, admin):
     error(second.patch(f"{API}/comments/{comment['ID']}", json={"text": "x"}), 403)
     error(second.delete(f"{API}/records/{record['ID']}"), 403)
     error(second.put(f"{API}/records", json={"text": "x", "creator": uid}), 403)
-    assert first.patch(f"{API}/comments/{comment['ID']}", json={"text": "edited"}).json()[
-        "text"] == "edited"
+    assert (
+        first.patch(f"{API}/comments/{comment['ID']}", json={"text": "edited"}).json()["text"]
+        == "edited"
+    )
 
 
 def test_developer_entities_are_read_only_and_need_dev(env, admin):

@@ -14,14 +14,15 @@ if connection is None:  # pragma: no cover - only the runner drives migrations
 
 # When writing a new revision for one face, only that face's tables are compared.
 only_prefixes: tuple[str, ...] | None = context.config.attributes.get("only_prefixes")
+exclude_prefixes: tuple[str, ...] = context.config.attributes.get("exclude_prefixes", ())
 
 
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
-    if only_prefixes is None:
-        return True
     table = obj if kind == "table" else getattr(obj, "table", None)
     table_name = getattr(table, "name", name) or ""
-    return table_name.startswith(only_prefixes)
+    if exclude_prefixes and table_name.startswith(exclude_prefixes):
+        return False
+    return only_prefixes is None or table_name.startswith(only_prefixes)
 
 
 context.configure(

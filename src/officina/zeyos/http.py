@@ -28,12 +28,24 @@ from officina.core.store import Store
 from officina.zeyos import records
 from officina.zeyos.body import merge_query_params, parse_body
 from officina.zeyos.openapi import openapi_document
-from officina.zeyos.registry import ENTITIES
+from officina.zeyos.registry import ENTITIES, VENDOR_ENTITIES
 from officina.zeyos.registry.model import Entity, Op
 from officina.zeyos.responses import guarded, json_response
 
-# Every entity of the catalogue is served.
-SERVED = frozenset(ENTITIES)
+# Every entity of the vendor contract is served; seed-only modules where an instance enables
+# them (instance setting named after the module, e.g. "carat": true).
+SERVED = VENDOR_ENTITIES
+SEED_MODULES = {name: name.split("_", 1)[0] for name in set(ENTITIES) - VENDOR_ENTITIES}
+
+
+def _module_enabled(store: Store, module: str) -> bool:
+    with store.read() as conn:
+        return bool(read_settings(conn).get(module))
+
+
+def _served(store: Store) -> frozenset[str]:
+    modules = {m for m in set(SEED_MODULES.values()) if _module_enabled(store, m)}
+    return SERVED | {n for n, m in SEED_MODULES.items() if m in modules}
 
 _ID = re.compile(r"^[1-9][0-9]{0,18}$")
 _METHOD_OPS = {
@@ -50,9 +62,12 @@ def _store(request: Request) -> Store:
     return store
 
 
-def _entity(request: Request) -> Entity:
+def _entity(request: Request, store: Store) -> Entity:
     entity = ENTITIES.get(request.path_params["entity"])
-    if entity is None or entity.name not in SERVED:
+    if entity is None:
+        raise not_found()
+    module = SEED_MODULES.get(entity.name)
+    if module is not None and not _module_enabled(store, module):
         raise not_found()
     return entity
 
@@ -163,7 +178,7 @@ async def _read_body(request: Request) -> Any:
 @guarded
 async def collection(request: Request) -> Response:
     store = _store(request)
-    entity = _entity(request)
+    entity = _entity(request, store)
     op = _operation(entity, "collection", request.method)
     body = await _read_body(request)
     if op == Op.LIST:
@@ -229,7 +244,7 @@ def _get_options(request: Request, entity: Entity) -> tuple[set[str], bool, bool
 @guarded
 async def item(request: Request) -> Response:
     store = _store(request)
-    entity = _entity(request)
+    entity = _entity(request, store)
     op = _operation(entity, "item", request.method)
     row_id = _row_id(request, entity)
 
@@ -335,8 +350,9 @@ async def app_settings(request: Request) -> Response:
 
 @guarded
 async def openapi(request: Request) -> Response:
-    _store(request)
-    return json_response(openapi_document(request.path_params["instance"], SERVED))
+    store = _store(request)
+    served = await run_in_threadpool(_served, store)
+    return json_response(openapi_document(request.path_params["instance"], served))
 
 
 def _both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[Route]:

@@ -147,9 +147,7 @@ def exchange_code(
     if row.challenge is not None:
         if verifier is None:
             return invalid_request("Missing parameter 'code_verifier'")
-        if not PKCE_VALUE.match(verifier) or not constant_time_equal(
-            s256(verifier), row.challenge
-        ):
+        if not PKCE_VALUE.match(verifier) or not constant_time_equal(s256(verifier), row.challenge):
             return invalid_grant("Invalid code_verifier")
     elif verifier is not None:
         # A verifier for a code issued without a challenge: refuse rather than ignore.

@@ -97,6 +97,8 @@ def _build(entity: Entity) -> Table:
         if f.name != "ID"
         and (f.indexed or f.ref is not None)
         and f.kind not in (Kind.JSON, Kind.TEXT_ARRAY, Kind.BIGINT_ARRAY)
+        # Free-form text can outgrow PostgreSQL's btree entry limit (about 2.7 KB).
+        and not (f.kind == Kind.TEXT and f.multiline)
     ]
     return Table(entity.name, metadata, *columns, *indexes, sqlite_autoincrement=True)
 

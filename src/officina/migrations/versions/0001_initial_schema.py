@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:21:36.724242
+Create Date: 2026-11-23 03:38:53.645773
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_associations_entity2', ['entity2'], unique=False)
         batch_op.create_index('ix_associations_index1', ['index1'], unique=False)
         batch_op.create_index('ix_associations_index2', ['index2'], unique=False)
+        batch_op.create_index('ix_associations_relation', ['relation'], unique=False)
 
     op.create_table('binfiles',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -71,7 +72,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('binfiles', schema=None) as batch_op:
         batch_op.create_index('ix_binfiles_hash', ['hash'], unique=False)
-        batch_op.create_index('ix_binfiles_size', ['size'], unique=False)
 
     op.create_table('customfields',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -178,7 +178,7 @@ def upgrade() -> None:
 
     op.create_table('follows',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=False),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
     sa.Column('entity', sa.String(length=32), nullable=False),
@@ -538,7 +538,7 @@ def upgrade() -> None:
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
     sa.Column('visibility', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
-    sa.Column('datefrom', sa.BigInteger(), nullable=True),
+    sa.Column('datefrom', sa.BigInteger(), nullable=False),
     sa.Column('dateto', sa.BigInteger(), nullable=True),
     sa.Column('status', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
     sa.Column('description', sa.Text(), server_default=sa.text("('')"), nullable=False),
@@ -662,7 +662,6 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('coupons', schema=None) as batch_op:
-        batch_op.create_index('ix_coupons_code', ['code'], unique=False)
         batch_op.create_index('ix_coupons_creator', ['creator'], unique=False)
         batch_op.create_index('ix_coupons_fork', ['fork'], unique=False)
         batch_op.create_index('ix_coupons_name', ['name'], unique=False)
@@ -699,7 +698,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_documents_binfile', ['binfile'], unique=False)
         batch_op.create_index('ix_documents_creator', ['creator'], unique=False)
         batch_op.create_index('ix_documents_documentnum', ['documentnum'], unique=False)
-        batch_op.create_index('ix_documents_filename', ['filename'], unique=False)
         batch_op.create_index('ix_documents_fork', ['fork'], unique=False)
         batch_op.create_index('ix_documents_name', ['name'], unique=False)
         batch_op.create_index('ix_documents_ownergroup', ['ownergroup'], unique=False)
@@ -753,6 +751,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_entity', ['entity'], unique=False)
         batch_op.create_index('ix_events_fork', ['fork'], unique=False)
         batch_op.create_index('ix_events_index', ['index'], unique=False)
+        batch_op.create_index('ix_events_name', ['name'], unique=False)
         batch_op.create_index('ix_events_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_events_owneruser', ['owneruser'], unique=False)
 
@@ -1030,7 +1029,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_records_owneruser', ['owneruser'], unique=False)
         batch_op.create_index('ix_records_sender', ['sender'], unique=False)
         batch_op.create_index('ix_records_stickydate', ['stickydate'], unique=False)
-        batch_op.create_index('ix_records_text', ['text'], unique=False)
 
     op.create_table('storages',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -1112,6 +1110,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_comments_creator', ['creator'], unique=False)
         batch_op.create_index('ix_comments_date', ['date'], unique=False)
         batch_op.create_index('ix_comments_record', ['record'], unique=False)
+        batch_op.create_index('ix_comments_sender', ['sender'], unique=False)
 
     op.create_table('components',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1172,10 +1171,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_invitations_appointment', ['appointment'], unique=False)
         batch_op.create_index('ix_invitations_contact', ['contact'], unique=False)
         batch_op.create_index('ix_invitations_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_invitations_email', ['email'], unique=False)
+        batch_op.create_index('ix_invitations_name', ['name'], unique=False)
 
     op.create_table('likes',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=False),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
     sa.Column('record', sa.BigInteger(), nullable=False),
@@ -1263,6 +1264,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_relateditems_creator', ['creator'], unique=False)
         batch_op.create_index('ix_relateditems_item', ['item'], unique=False)
         batch_op.create_index('ix_relateditems_relateditem', ['relateditem'], unique=False)
+        batch_op.create_index('ix_relateditems_relation', ['relation'], unique=False)
 
     op.create_table('addresses',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1283,8 +1285,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_addresses_account', ['account'], unique=False)
         batch_op.create_index('ix_addresses_contact', ['contact'], unique=False)
         batch_op.create_index('ix_addresses_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_addresses_default', ['default'], unique=False)
-        batch_op.create_index('ix_addresses_type', ['type'], unique=False)
 
     op.create_table('contracts',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -1330,7 +1330,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_contracts_fork', ['fork'], unique=False)
         batch_op.create_index('ix_contracts_name', ['name'], unique=False)
         batch_op.create_index('ix_contracts_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_contracts_status', ['status'], unique=False)
 
     op.create_table('dunning',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -1369,7 +1368,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_dunning_dunningnum', ['dunningnum'], unique=False)
         batch_op.create_index('ix_dunning_fork', ['fork'], unique=False)
         batch_op.create_index('ix_dunning_ownergroup', ['ownergroup'], unique=False)
-        batch_op.create_index('ix_dunning_type', ['type'], unique=False)
 
     op.create_table('files',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1391,7 +1389,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_files_binfile', ['binfile'], unique=False)
         batch_op.create_index('ix_files_comment', ['comment'], unique=False)
         batch_op.create_index('ix_files_creator', ['creator'], unique=False)
-        batch_op.create_index('ix_files_filename', ['filename'], unique=False)
         batch_op.create_index('ix_files_record', ['record'], unique=False)
 
     op.create_table('opportunities',
@@ -1680,7 +1677,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_transactions_item', ['item'], unique=False)
         batch_op.create_index('ix_transactions_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_transactions_transactionnum', ['transactionnum'], unique=False)
-        batch_op.create_index('ix_transactions_type', ['type'], unique=False)
 
     op.create_table('couponcodes',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1777,14 +1773,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_messages_fork', ['fork'], unique=False)
         batch_op.create_index('ix_messages_mailinglist', ['mailinglist'], unique=False)
         batch_op.create_index('ix_messages_mailserver', ['mailserver'], unique=False)
+        batch_op.create_index('ix_messages_messageid', ['messageid'], unique=False)
         batch_op.create_index('ix_messages_opportunity', ['opportunity'], unique=False)
         batch_op.create_index('ix_messages_ownergroup', ['ownergroup'], unique=False)
         batch_op.create_index('ix_messages_owneruser', ['owneruser'], unique=False)
         batch_op.create_index('ix_messages_reference', ['reference'], unique=False)
-        batch_op.create_index('ix_messages_sender', ['sender'], unique=False)
-        batch_op.create_index('ix_messages_subject', ['subject'], unique=False)
         batch_op.create_index('ix_messages_ticket', ['ticket'], unique=False)
-        batch_op.create_index('ix_messages_to', ['to'], unique=False)
 
     op.create_table('payments',
     sa.Column('ID', sa.Integer(), autoincrement=True, nullable=False),
@@ -1967,12 +1961,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mailingrecipients', schema=None) as batch_op:
         batch_op.create_index('ix_mailingrecipients_creator', ['creator'], unique=False)
+        batch_op.create_index('ix_mailingrecipients_email', ['email'], unique=False)
         batch_op.create_index('ix_mailingrecipients_message', ['message'], unique=False)
         batch_op.create_index('ix_mailingrecipients_participant', ['participant'], unique=False)
 
     op.create_table('messagereads',
     sa.Column('ID', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('creator', sa.Integer(), nullable=True),
+    sa.Column('creator', sa.Integer(), nullable=False),
     sa.Column('creationdate', sa.BigInteger(), nullable=False),
     sa.Column('lastmodified', sa.BigInteger(), nullable=False),
     sa.Column('message', sa.Integer(), nullable=False),
@@ -1999,6 +1994,7 @@ def downgrade() -> None:
     with op.batch_alter_table('mailingrecipients', schema=None) as batch_op:
         batch_op.drop_index('ix_mailingrecipients_participant')
         batch_op.drop_index('ix_mailingrecipients_message')
+        batch_op.drop_index('ix_mailingrecipients_email')
         batch_op.drop_index('ix_mailingrecipients_creator')
 
     op.drop_table('mailingrecipients')
@@ -2054,14 +2050,12 @@ def downgrade() -> None:
 
     op.drop_table('payments')
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_messages_to')
         batch_op.drop_index('ix_messages_ticket')
-        batch_op.drop_index('ix_messages_subject')
-        batch_op.drop_index('ix_messages_sender')
         batch_op.drop_index('ix_messages_reference')
         batch_op.drop_index('ix_messages_owneruser')
         batch_op.drop_index('ix_messages_ownergroup')
         batch_op.drop_index('ix_messages_opportunity')
+        batch_op.drop_index('ix_messages_messageid')
         batch_op.drop_index('ix_messages_mailserver')
         batch_op.drop_index('ix_messages_mailinglist')
         batch_op.drop_index('ix_messages_fork')
@@ -2084,7 +2078,6 @@ def downgrade() -> None:
 
     op.drop_table('couponcodes')
     with op.batch_alter_table('transactions', schema=None) as batch_op:
-        batch_op.drop_index('ix_transactions_type')
         batch_op.drop_index('ix_transactions_transactionnum')
         batch_op.drop_index('ix_transactions_ownergroup')
         batch_op.drop_index('ix_transactions_item')
@@ -2166,14 +2159,12 @@ def downgrade() -> None:
     op.drop_table('opportunities')
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.drop_index('ix_files_record')
-        batch_op.drop_index('ix_files_filename')
         batch_op.drop_index('ix_files_creator')
         batch_op.drop_index('ix_files_comment')
         batch_op.drop_index('ix_files_binfile')
 
     op.drop_table('files')
     with op.batch_alter_table('dunning', schema=None) as batch_op:
-        batch_op.drop_index('ix_dunning_type')
         batch_op.drop_index('ix_dunning_ownergroup')
         batch_op.drop_index('ix_dunning_fork')
         batch_op.drop_index('ix_dunning_dunningnum')
@@ -2184,7 +2175,6 @@ def downgrade() -> None:
 
     op.drop_table('dunning')
     with op.batch_alter_table('contracts', schema=None) as batch_op:
-        batch_op.drop_index('ix_contracts_status')
         batch_op.drop_index('ix_contracts_ownergroup')
         batch_op.drop_index('ix_contracts_name')
         batch_op.drop_index('ix_contracts_fork')
@@ -2196,14 +2186,13 @@ def downgrade() -> None:
 
     op.drop_table('contracts')
     with op.batch_alter_table('addresses', schema=None) as batch_op:
-        batch_op.drop_index('ix_addresses_type')
-        batch_op.drop_index('ix_addresses_default')
         batch_op.drop_index('ix_addresses_creator')
         batch_op.drop_index('ix_addresses_contact')
         batch_op.drop_index('ix_addresses_account')
 
     op.drop_table('addresses')
     with op.batch_alter_table('relateditems', schema=None) as batch_op:
+        batch_op.drop_index('ix_relateditems_relation')
         batch_op.drop_index('ix_relateditems_relateditem')
         batch_op.drop_index('ix_relateditems_item')
         batch_op.drop_index('ix_relateditems_creator')
@@ -2232,6 +2221,8 @@ def downgrade() -> None:
 
     op.drop_table('likes')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index('ix_invitations_name')
+        batch_op.drop_index('ix_invitations_email')
         batch_op.drop_index('ix_invitations_creator')
         batch_op.drop_index('ix_invitations_contact')
         batch_op.drop_index('ix_invitations_appointment')
@@ -2250,6 +2241,7 @@ def downgrade() -> None:
 
     op.drop_table('components')
     with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_index('ix_comments_sender')
         batch_op.drop_index('ix_comments_record')
         batch_op.drop_index('ix_comments_date')
         batch_op.drop_index('ix_comments_creator')
@@ -2275,7 +2267,6 @@ def downgrade() -> None:
 
     op.drop_table('storages')
     with op.batch_alter_table('records', schema=None) as batch_op:
-        batch_op.drop_index('ix_records_text')
         batch_op.drop_index('ix_records_stickydate')
         batch_op.drop_index('ix_records_sender')
         batch_op.drop_index('ix_records_owneruser')
@@ -2361,6 +2352,7 @@ def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_owneruser')
         batch_op.drop_index('ix_events_ownergroup')
+        batch_op.drop_index('ix_events_name')
         batch_op.drop_index('ix_events_index')
         batch_op.drop_index('ix_events_fork')
         batch_op.drop_index('ix_events_entity')
@@ -2381,7 +2373,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_documents_ownergroup')
         batch_op.drop_index('ix_documents_name')
         batch_op.drop_index('ix_documents_fork')
-        batch_op.drop_index('ix_documents_filename')
         batch_op.drop_index('ix_documents_documentnum')
         batch_op.drop_index('ix_documents_creator')
         batch_op.drop_index('ix_documents_binfile')
@@ -2393,7 +2384,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_coupons_name')
         batch_op.drop_index('ix_coupons_fork')
         batch_op.drop_index('ix_coupons_creator')
-        batch_op.drop_index('ix_coupons_code')
 
     op.drop_table('coupons')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
@@ -2550,11 +2540,11 @@ def downgrade() -> None:
 
     op.drop_table('customfields')
     with op.batch_alter_table('binfiles', schema=None) as batch_op:
-        batch_op.drop_index('ix_binfiles_size')
         batch_op.drop_index('ix_binfiles_hash')
 
     op.drop_table('binfiles')
     with op.batch_alter_table('associations', schema=None) as batch_op:
+        batch_op.drop_index('ix_associations_relation')
         batch_op.drop_index('ix_associations_index2')
         batch_op.drop_index('ix_associations_index1')
         batch_op.drop_index('ix_associations_entity2')
