@@ -60,3 +60,17 @@ def test_served_document_is_self_consistent(served):
         if "{ID}" in path:
             entity = path.strip("/").split("/")[0]
             assert entity in served["components"]["schemas"]
+
+
+AUTH_VENDOR = SHARED / "reference" / "zeyos" / "auth.json"
+
+
+@pytest.mark.skipif(not AUTH_VENDOR.exists(), reason="vendor reference absent")
+def test_auth_api_description_matches_vendor_operations(env):
+    served = env.client().get("/main/auth/v1/openapi.json")
+    assert served.status_code == 200
+    ours = _operations(served.json())
+    vendor = _operations(json.loads(AUTH_VENDOR.read_text()))
+    assert set(ours) == set(vendor)
+    for key, op in vendor.items():
+        assert set(op["responses"]) <= set(ours[key]["responses"]), key

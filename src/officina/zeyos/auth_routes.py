@@ -43,6 +43,7 @@ from officina.core.people import issue_token
 from officina.core.schema import applications, tokens, users
 from officina.core.store import Store
 from officina.settings import Settings
+from officina.zeyos.auth_openapi import auth_openapi_document
 from officina.zeyos.responses import guarded, json_response
 
 IDENTIFIER = re.compile(r"^[a-zA-Z0-9_.:-]+$")
@@ -316,10 +317,25 @@ async def logout_endpoint(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@guarded
+async def openapi_endpoint(request: Request) -> Response:
+    """The contract of this API; public, like the other faces' descriptions."""
+    if request.app.state.instances.lookup(request.path_params["instance"]) is None:
+        raise not_found()
+    if request.method not in ("GET", "HEAD"):
+        raise method_not_allowed(["GET", "HEAD"])
+    return json_response(auth_openapi_document(request.path_params["instance"]))
+
+
 def routes() -> list[Route]:
     """Each path answers with and without a trailing slash; nothing redirects."""
     base = "/{instance}/auth/v1"
-    endpoints = (("", root_endpoint), ("/login", login_endpoint), ("/logout", logout_endpoint))
+    endpoints = (
+        ("", root_endpoint),
+        ("/login", login_endpoint),
+        ("/logout", logout_endpoint),
+        ("/openapi.json", openapi_endpoint),
+    )
     out: list[Route] = []
     for path, endpoint in endpoints:
         out.append(Route(base + path, endpoint, methods=ALL_METHODS))
