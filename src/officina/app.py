@@ -25,7 +25,7 @@ from officina.settings import Settings
 from officina.zeyos import auth_routes as zeyos_auth
 from officina.zeyos import http as zeyos_http
 from officina.zeyos import oauth_routes as zeyos_oauth
-from officina.zeyos import records as zeyos_records
+from officina.zeyos.limits import LIMITS
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -80,7 +80,8 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
         *flow_routes(),
         *zeyos_oauth.routes(),
     ]
-    zeyos_records.BINFILE_LIMIT[0] = settings.max_binfile_bytes
+    LIMITS.binfile_bytes = settings.max_binfile_bytes
+    LIMITS.statement_seconds = settings.statement_timeout
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.redirect_slashes = False
     app.state.instances = store_index

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from officina.zeyos import records
+from officina.zeyos.limits import LIMITS
 from tests.zeyos.helpers import API, account, create, error, listing
 
 
@@ -62,7 +62,7 @@ def test_message_binfile_expand_and_binfiles_listing(admin):
 
 
 def test_binfile_size_limit(admin, monkeypatch):
-    monkeypatch.setattr(records, "BINFILE_LIMIT", [10])
+    monkeypatch.setattr(LIMITS, "binfile_bytes", 10)
     payload = base64.b64encode(b"x" * 11).decode()
     response = admin.put(
         f"{API}/messages", json={"subject": "big", "binfile": {"content": payload}}
@@ -144,3 +144,19 @@ def test_catalogue_checks(admin):
     assert (
         admin.put(f"{API}/devices", json={"item": item["ID"], "serialnum": "S1"}).status_code == 201
     )
+
+
+def test_slow_list_query_is_cancelled_with_503(admin, monkeypatch):
+    for i in range(30):
+        account(admin, lastname=f"Row {i}")
+    monkeypatch.setattr(LIMITS, "statement_seconds", 0.000001)
+    # a cross join of the table with itself twice keeps the store busy long enough
+    body = {
+        "filters": ["OR"] + [{"lastname": {"~*": f"^(a|b|c|r)+o*w {i}$"}} for i in range(200)],
+        "count": True,
+    }
+    response = admin.post(f"{API}/accounts", json=body)
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    monkeypatch.setattr(LIMITS, "statement_seconds", 30.0)
+    assert admin.post(f"{API}/accounts", json=body).status_code == 200

@@ -47,6 +47,7 @@ def _served(store: Store) -> frozenset[str]:
     modules = {m for m in set(SEED_MODULES.values()) if _module_enabled(store, m)}
     return SERVED | {n for n, m in SEED_MODULES.items() if m in modules}
 
+
 _ID = re.compile(r"^[1-9][0-9]{0,18}$")
 _METHOD_OPS = {
     "collection": {"POST": Op.LIST, "PUT": Op.CREATE},

@@ -10,17 +10,21 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from officina.core.auth import Principal
 from officina.core.clock import now
 from officina.core.errors import HttpError, bad_request, conflict, forbidden, gone, not_found, short
 from officina.zeyos import access, extension, rules
+from officina.zeyos.limits import LIMITS
 from officina.zeyos.query import Compiler, ListQuery, build_select, compile_list
 from officina.zeyos.registry import ENTITIES
 from officina.zeyos.registry.model import Default, Entity, Field, Kind, OnDelete
@@ -48,10 +52,41 @@ class Record:
 def run_list(conn: Connection, entity: Entity, params: dict[str, Any], principal: Principal) -> Any:
     comp, q = compile_list(entity, params, principal, conn.dialect.name)
     stmt = build_select(comp, q)
-    if q.count:
-        return {"count": int(conn.execute(stmt).scalar_one())}
-    rows = conn.execute(stmt).all()
+    with time_limit(conn, LIMITS.statement_seconds):
+        if q.count:
+            return {"count": int(conn.execute(stmt).scalar_one())}
+        rows = conn.execute(stmt).all()
     return render(conn, q, rows)
+
+
+@contextmanager
+def time_limit(conn: Connection, seconds: float) -> Iterator[None]:
+    """Cancel the statements of this block after ``seconds``: 503, the client may retry.
+
+    PostgreSQL enforces it itself (statement_timeout, local to the transaction); SQLite is
+    interrupted by a progress handler that checks the clock every thousand steps.
+    """
+    busy = HttpError(503, "Service Unavailable: query took too long", {"Retry-After": "5"})
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
+        try:
+            yield
+        except OperationalError as err:
+            if "statement timeout" in str(err.orig):
+                raise busy from None
+            raise
+        return
+    raw: Any = conn.connection.dbapi_connection
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+    try:
+        yield
+    except OperationalError as err:
+        if "interrupted" in str(err.orig):
+            raise busy from None
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
 
 
 def render(conn: Connection, q: ListQuery, rows: Sequence[Any]) -> list[dict[str, Any]]:
@@ -171,10 +206,6 @@ def _split(entity: Entity, body: dict[str, Any]) -> tuple[dict[str, Any], SideWr
     return columns, side
 
 
-# Largest binfile accepted; the HTTP layer sets it from the settings at start.
-BINFILE_LIMIT = [32 * 1024 * 1024]
-
-
 def _store_binfile(conn: Connection, name: str, value: dict[str, Any]) -> int:
     if len(value) != 1 or not ({"content"} >= value.keys() or {"uri"} >= value.keys()):
         raise invalid_value(name)
@@ -192,7 +223,7 @@ def _store_binfile(conn: Connection, name: str, value: dict[str, Any]) -> int:
         raise invalid_value(name) from None
     if not content:
         raise invalid_value(name)
-    if len(content) > BINFILE_LIMIT[0]:
+    if len(content) > LIMITS.binfile_bytes:
         raise HttpError(413, f"Payload Too Large: file in '{name}' exceeds the size limit")
     digest = hashlib.md5(content).digest()  # content addressing, not security
     binfiles = table("binfiles")
@@ -435,9 +466,7 @@ def _forget_polymorphic(conn: Connection, entity_name: str, ids: list[int]) -> N
         if holder == entity_name:
             continue
         t = table(holder)
-        conn.execute(
-            delete(t).where(t.c[entity_col] == entity_name, t.c[index_col].in_(ids))
-        )
+        conn.execute(delete(t).where(t.c[entity_col] == entity_name, t.c[index_col].in_(ids)))
 
 
 def _children(entity_name: str) -> list[tuple[Entity, Field]]:
