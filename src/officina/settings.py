@@ -52,6 +52,8 @@ class Settings:
             env["workers"] = int(v)
         if (v := _env("MAX_BODY_BYTES")) is not None:
             env["max_body_bytes"] = int(v)
+        if (v := _env("STATEMENT_TIMEOUT")) is not None:
+            env["statement_timeout"] = float(v)
         if (v := _env("MAX_BINFILE_BYTES")) is not None:
             env["max_binfile_bytes"] = int(v)
         if (v := _env("SCHEMA_PREFIX")) is not None:

@@ -285,6 +285,22 @@ class Instances:
         except KeyError:
             return None
 
+    def drop(self, name: str) -> None:
+        """Remove an instance and all its data (used to undo a failed restore)."""
+        store = self._stores.pop(name, None) or self._open(name)
+        self._migrated.discard(name)
+        if store.schema is not None:
+            with store.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE'))
+        else:
+            store.engine.dispose()
+            path = Path(self.settings.data_dir) / "instances" / f"{name}.sqlite"
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        with self._control() as conn:
+            conn.execute(instances_table.delete().where(instances_table.c.name == name))
+            conn.commit()
+
     def schemas(self) -> list[str]:
         """PostgreSQL schemas this deployment uses (control schema first); empty on SQLite."""
         if self._control_schema is None:
