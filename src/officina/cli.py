@@ -546,5 +546,106 @@ def restore_command(
         print(f"restored {summary.instance}: {summary.rows} rows of {summary.tables} tables")
 
 
+def _admin_principal(conn: Any, email: str | None) -> Any:
+    """The user a command acts as: the one named, or the instance's first administrator."""
+    from sqlalchemy import select
+
+    from officina.core.auth import load_principal
+    from officina.core.schema import groups, groups2users
+
+    if email:
+        user_id = people.user_id_by_email(conn, email)
+    else:
+        row = conn.execute(
+            select(groups2users.c.user)
+            .join(groups, groups.c.ID == groups2users.c.group)
+            .where(groups.c.name_ci == people.ADMIN_GROUP.lower())
+            .order_by(groups2users.c.user)
+        ).first()
+        if row is None:
+            raise CliError("the instance has no administrator; name a user with --email")
+        user_id = row.user
+    principal = load_principal(conn, user_id, "cli")
+    if principal is None:
+        raise CliError("that user may not sign in (inactive or expired)")
+    return principal
+
+
+EntityName = Annotated[str, typer.Option("--entity", help="Records-face entity, e.g. accounts.")]
+Format = Annotated[str, typer.Option("--format", help="csv or jsonl.")]
+ActAs = Annotated[
+    str | None, typer.Option("--email", help="Act as this user (default: first admin).")
+]
+
+
+@app.command("export")
+@_one_line_errors
+def export_command(
+    name: Annotated[str, typer.Argument(help="Instance to export from.")],
+    entity: EntityName,
+    fmt: Format = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    email: ActAs = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write every row of one entity as CSV or JSON lines."""
+    from officina.zeyos.transfer import export
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, name)
+        with store.read() as conn:
+            principal = _admin_principal(conn, email)
+            if output is None:
+                count = export(conn, entity, fmt, sys.stdout, principal)
+            else:
+                with output.open("w", newline="", encoding="utf-8") as out:
+                    count = export(conn, entity, fmt, out, principal)
+    if output is not None:
+        print(f"exported {count} rows of {entity} to {output}")
+
+
+@app.command("import")
+@_one_line_errors
+def import_command(
+    name: Annotated[str, typer.Argument(help="Instance to import into.")],
+    file: Annotated[Path, typer.Argument(help="CSV (header row) or JSON-lines file.")],
+    entity: EntityName,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl (default: from the file name).")
+    ] = None,
+    email: ActAs = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create rows from a file, validated like the API; one bad row writes nothing."""
+    from rich.progress import Progress
+
+    from officina.zeyos.transfer import as_text, import_rows
+
+    if not file.exists():
+        _fail(f"no such file: {file}")
+    kind = fmt or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, name)
+        data = file.read_bytes()
+        lines = max(1, data.count(b"\n"))
+        with Progress(disable=as_json, transient=True) as bar, store.write() as conn:
+            task = bar.add_task(f"importing {entity}", total=lines)
+            principal = _admin_principal(conn, email)
+            result = import_rows(
+                conn, entity, kind, as_text(data), principal, lambda n: bar.advance(task, n)
+            )
+    if as_json:
+        _emit_json({"instance": name, "entity": result.entity, "rows": result.rows})
+    else:
+        print(f"imported {result.rows} rows into {result.entity}")
+
+
 def main() -> None:
     app(prog_name="officina")
