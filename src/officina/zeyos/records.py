@@ -25,7 +25,7 @@ from officina.core.clock import now
 from officina.core.errors import HttpError, bad_request, conflict, forbidden, gone, not_found, short
 from officina.zeyos import access, extension, rules
 from officina.zeyos.limits import LIMITS
-from officina.zeyos.query import Compiler, ListQuery, build_select, compile_list
+from officina.zeyos.query import ListQuery, build_select, compile_list
 from officina.zeyos.registry import ENTITIES
 from officina.zeyos.registry.model import Default, Entity, Field, Kind, OnDelete
 from officina.zeyos.tables import table, tombstones
@@ -140,14 +140,11 @@ def fetch(
     expand: set[str] | None = None,
     with_extdata: bool = False,
     with_tags: bool = False,
-    lock: bool = False,
 ) -> Record | None:
     """A visible row by ID, all API columns, or None (invisible rows do not exist)."""
-    comp = Compiler(entity, principal, conn.dialect.name)
-    base = comp.base
     params: dict[str, Any] = {"expand": sorted(expand or ())}
     comp, q = compile_list(entity, params, principal, conn.dialect.name)
-    extras = [base.c._rev.label("rev")]
+    extras = [comp.base.c._rev.label("rev")]
     if entity.has_lastmodified:
         extras.append(comp.base.c.lastmodified.label("lm"))
     stmt = (
@@ -155,8 +152,6 @@ def fetch(
         .select_from(comp.from_clause())
         .where(comp.base.c.ID == row_id, *q.where)
     )
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=comp.base)
     row = conn.execute(stmt).first()
     if row is None:
         return None
