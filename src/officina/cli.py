@@ -300,9 +300,14 @@ def init(
 
 
 def _created(
-    settings: Settings, instances: Instances, name: str, email: str, as_json: bool
+    settings: Settings,
+    instances: Instances,
+    name: str,
+    email: str,
+    as_json: bool,
+    own_database: str | None = None,
 ) -> None:
-    creds = create_instance(instances, name, _check_email(email))
+    creds = create_instance(instances, name, _check_email(email), database_url=own_database)
     base = base_url(settings)
     urls = _urls(base, name, None)
     if as_json:
@@ -327,12 +332,20 @@ def instance_create(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     admin_email: AdminEmail = DEFAULT_ADMIN,
+    own_database: Annotated[
+        str | None,
+        typer.Option(
+            "--own-database",
+            help="Place the instance in this PostgreSQL database (postgresql:// URL) "
+            "instead of the server's store.",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Create an instance with an admin; prints its credentials once."""
     settings = _settings(data_dir, database_url)
     with _open(settings) as instances:
-        _created(settings, instances, name, admin_email, as_json)
+        _created(settings, instances, name, admin_email, as_json, own_database)
 
 
 @instance_app.command("list")

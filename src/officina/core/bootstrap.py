@@ -29,9 +29,13 @@ def create_instance(
     admin_email: str = "admin@example.com",
     admin_password: str | None = None,
     admin_name: str = "admin",
+    database_url: str | None = None,
 ) -> FirstCredentials:
-    """Create ``name`` with default settings and one administrator holding an API key."""
-    store = instances.create(name)
+    """Create ``name`` with default settings and one administrator holding an API key.
+
+    ``database_url`` places the instance in a PostgreSQL database of its own.
+    """
+    store = instances.create(name, database_url)
     password = admin_password or new_password()
     with store.write() as conn:
         people.init_settings(conn)

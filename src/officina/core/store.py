@@ -211,19 +211,31 @@ class Instances:
             rows = conn.execute(select(instances_table.c.name).order_by(instances_table.c.name))
             return [r[0] for r in rows]
 
-    def exists(self, name: str) -> bool:
-        if name in self._stores:
-            return True
+    def _placement(self, name: str) -> tuple[bool, str | None]:
+        """(listed, database URL of its own or None) from the routing table."""
         if not valid_instance_name(name):
-            return False
+            return False, None
         with self._control() as conn:
             row = conn.execute(
-                select(instances_table.c.name).where(instances_table.c.name == name)
+                select(instances_table.c.database_url).where(instances_table.c.name == name)
             ).first()
-        return row is not None
+        return (row is not None), (row.database_url if row is not None else None)
 
-    def create(self, name: str) -> Store:
-        """Register a new instance and build its schema; refuses names already taken."""
+    def exists(self, name: str) -> bool:
+        return name in self._stores or self._placement(name)[0]
+
+    def database_url(self, name: str) -> str | None:
+        """Where an instance lives when it has a database of its own (None: the default)."""
+        return self._placement(name)[1]
+
+    def create(self, name: str, database_url: str | None = None) -> Store:
+        """Register a new instance and build its schema; refuses names already taken.
+
+        ``database_url`` places the instance in a PostgreSQL database of its own (a cell);
+        the routing table remembers it, so every worker finds the instance there.
+        """
+        if database_url is not None and not database_url.startswith(("postgresql", "postgres:")):
+            raise ValueError("an instance's own database must be a postgresql:// URL")
         if not valid_instance_name(name):
             raise ValueError(
                 f"invalid instance name {name!r}: use 1-48 characters a-z, 0-9, '_' or '-', "
@@ -237,11 +249,15 @@ class Instances:
             raise ValueError(f"instance {name!r} already exists")
         # Build the store first and list the instance only once it is complete, so a failed
         # migration leaves no half-made instance behind.
-        store = self._open(name)
+        store = self._open(name, database_url)
         if self._prepare is not None:
             self._prepare(store)
         with self._control() as conn:
-            conn.execute(instances_table.insert().values(name=name, created=int(time.time())))
+            conn.execute(
+                instances_table.insert().values(
+                    name=name, created=int(time.time()), database_url=database_url
+                )
+            )
             conn.commit()
         with self._lock:
             self._migrated.add(name)
@@ -250,10 +266,10 @@ class Instances:
 
     # -- instance stores --------------------------------------------------------------
 
-    def _open(self, name: str) -> Store:
-        if self.settings.is_postgres:
-            assert self.settings.database_url is not None
-            engine = postgres_engine(self.settings.database_url)
+    def _open(self, name: str, database_url: str | None = None) -> Store:
+        url = database_url or (self.settings.database_url if self.settings.is_postgres else None)
+        if url is not None:
+            engine = postgres_engine(url)
             return Store(name, engine, self.settings.schema_prefix + SCHEMA_PREFIX + name)
         path = Path(self.settings.data_dir) / "instances" / f"{name}.sqlite"
         return Store(name, _sqlite_engine(path), None)
@@ -263,12 +279,13 @@ class Instances:
         store = self._stores.get(name)
         if store is not None:
             return store
-        if not self.exists(name):
+        listed, own_url = self._placement(name)
+        if not listed:
             raise KeyError(name)
         with self._lock:
             store = self._stores.get(name)
             if store is None:
-                store = self._open(name)
+                store = self._open(name, own_url)
                 if name not in self._migrated and self._prepare is not None:
                     self._prepare(store)
                     self._migrated.add(name)
@@ -287,7 +304,7 @@ class Instances:
 
     def drop(self, name: str) -> None:
         """Remove an instance and all its data (used to undo a failed restore)."""
-        store = self._stores.pop(name, None) or self._open(name)
+        store = self._stores.pop(name, None) or self._open(name, self.database_url(name))
         self._migrated.discard(name)
         if store.schema is not None:
             with store.engine.begin() as conn:
@@ -306,7 +323,9 @@ class Instances:
         if self._control_schema is None:
             return []
         prefix = self.settings.schema_prefix + SCHEMA_PREFIX
-        return [self._control_schema] + [prefix + n for n in self.names()]
+        return [self._control_schema] + [
+            prefix + n for n in self.names() if self.database_url(n) is None
+        ]
 
     def close(self) -> None:
         for store in self._stores.values():
