@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -96,16 +97,17 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             proc.wait(timeout=10)
 
 
-@pytest.fixture(params=STORES)
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+@contextmanager
+def launch(kind: str, tmp_path: Path, *extra: str) -> Iterator[Server]:
+    """Start ``officina serve`` on a free port of a fresh store; stop and clean up after."""
     port = free_port()
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFICINA_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
     argv = [sys.executable, "-m", "officina", "serve", "--port", str(port)]
-    argv += ["--data-dir", str(data_dir)]
+    argv += ["--data-dir", str(data_dir), *extra]
     prefix = ""
-    if request.param == "postgres":
+    if kind == "postgres":
         assert PG_URL
         prefix = f"e{uuid.uuid4().hex[:8]}_"
         env["OFFICINA_SCHEMA_PREFIX"] = prefix
@@ -133,8 +135,14 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
         yield Server(base, creds, settings, proc, stderr_path)
     finally:
         _stop(proc)
-        if request.param == "postgres":
+        if kind == "postgres":
             _drop(settings)
+
+
+@pytest.fixture(params=STORES)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    with launch(request.param, tmp_path) as running:
+        yield running
 
 
 def _drop(settings: Settings) -> None:
