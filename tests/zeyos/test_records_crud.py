@@ -272,3 +272,25 @@ def test_served_openapi_describes_the_served_entities(admin):
     assert set(doc["paths"]["/users"]) == {"post"}
     props = doc["components"]["schemas"]["accounts"]["properties"]
     assert props["currency"]["pattern"] == "^[A-Z]{3}$"
+
+
+def test_session_cookie_writes_need_the_same_origin(env, admin):
+    from officina.core.sessions import create_session
+
+    with env.store.write() as conn:
+        sid = create_session(conn, env.admin.user_id, "127.0.0.1")
+    browser = env.client()
+    browser.cookies.set("ZEYOSID", sid)
+    body = {"lastname": "Via cookie", "currency": "EUR"}
+    evil = browser.put(f"{API}/accounts", json=body, headers={"Origin": "https://evil.example"})
+    assert error(evil, 403) == "Forbidden: Cross-origin request with a session cookie"
+    same = browser.put(f"{API}/accounts", json=body, headers={"Origin": "http://testserver"})
+    assert same.status_code == 201
+    # programs send no Origin; reads are never blocked
+    assert browser.post(f"{API}/accounts", json={"count": True}).json() == {"count": 1}
+    assert (
+        browser.get(
+            f"{API}/accounts/{same.json()['ID']}", headers={"Origin": "https://evil.example"}
+        ).status_code
+        == 200
+    )

@@ -87,9 +87,26 @@ def _operation(entity: Entity, kind: str, method: str) -> Op:
 
 
 def _principal(conn: Connection, request: Request) -> Principal:
-    return authenticate(
+    principal = authenticate(
         conn, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
     )
+    if principal.scheme == "session" and request.method not in ("GET", "HEAD"):
+        _same_origin(request)
+    return principal
+
+
+def _same_origin(request: Request) -> None:
+    """Cookie-authenticated changes must not come from another site's page (CSRF).
+
+    Browsers send ``Origin`` with every cross-site POST; a request without one comes from a
+    program, not from a page, and is let through.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin.rstrip("/").lower() != own.lower():
+        raise forbidden("Cross-origin request with a session cookie")
 
 
 def etag(instance: str, entity: str, row_id: int, rev: int) -> str:
