@@ -393,3 +393,18 @@ def test_contact_binfile_expand(admin):
         admin, lastname="Pic2", type=1, picbinfile={"uri": "data:image/png;base64," + payload}
     )
     assert same["picbinfile"] == person["picbinfile"]
+
+
+def test_export_as_csv_is_admin_only_and_unbounded(admin, data, env):
+    response = admin.post(f"{API}/accounts", json={"export": True, "fields": {
+        "Name": "lastname", "Town": "contact.city", "Tags": "tags"}, "sort": ["+lastname"]})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.splitlines()
+    assert lines[0] == "Name;Town;Tags"
+    assert lines[1] == 'alpha ltd;;"[""t2""]"'
+    assert len(lines) == 1 + len(CITIES)
+    limited = admin.post(f"{API}/accounts", json={"export": 1, "limit": 2, "fields": ["ID"]})
+    assert len(limited.text.splitlines()) == 3
+    _, headers = env.user({"accounts": True})
+    error(env.client(headers).post(f"{API}/accounts", json={"export": True}), 403)

@@ -86,6 +86,16 @@ def _operation(entity: Entity, kind: str, method: str) -> Op:
     return op
 
 
+def _flag(value: Any) -> bool:
+    if value in (None, "", 0, False):
+        return False
+    if value in (1, True) or str(value).strip().lower() in ("1", "true"):
+        return True
+    if str(value).strip().lower() in ("0", "false"):
+        return False
+    raise bad_request("Invalid export")
+
+
 def _principal(conn: Connection, request: Request) -> Principal:
     principal = authenticate(
         conn, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
@@ -206,13 +216,24 @@ async def collection(request: Request) -> Response:
             raise bad_request("Malformed JSON: expected an object")
         params = merge_query_params(body, list(request.query_params.multi_items()))
 
+        export = _flag(params.get("export"))
+
         def work() -> Any:
             with store.read() as conn:
                 principal = _principal(conn, request)
                 records.access.require_read(entity, principal)
+                if export:
+                    return records.run_export(conn, entity, params, principal)
                 return records.run_list(conn, entity, params, principal)
 
-        return json_response(await run_in_threadpool(work))
+        result = await run_in_threadpool(work)
+        if export:
+            return Response(
+                result,
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{entity.name}.csv"'},
+            )
+        return json_response(result)
 
     if body is None or body == {} or body == "":
         raise bad_request("Missing body")
