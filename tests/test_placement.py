@@ -100,3 +100,51 @@ def test_instances_in_two_databases_are_routed_by_the_control_store(tmp_path: Pa
     finally:
         _drop(PG_URL, _schemas(PG_URL, prefix))
         _drop(other, _schemas(other, prefix))
+
+
+def test_instance_move_keeps_data_and_blocks_writes_meanwhile(tmp_path: Path, monkeypatch):
+    assert PG_URL
+    other = _other_database(PG_URL)
+    prefix = f"m{uuid.uuid4().hex[:8]}_"
+    monkeypatch.setattr(Instances, "ROUTE_TTL", 0.0)
+    settings = Settings(data_dir=tmp_path, database_url=PG_URL, schema_prefix=prefix)
+    instances = Instances(settings, prepare=upgrade)
+    try:
+        from officina.core.backup import move
+        from officina.core.bootstrap import create_instance
+
+        creds = create_instance(instances, "acme")
+        app = build_app(settings, instances)
+        with TestClient(app, headers=basic("api", creds.api_key)) as client:
+            made = client.put(
+                "/acme/api/v1/accounts",
+                json={"lastname": "Before the move", "currency": "EUR", "tags": ["kept"]},
+            )
+            assert made.status_code == 201
+            # while the routing table says "moving", reads work and writes wait
+            instances.set_route("acme", state="moving")
+            blocked = client.put("/acme/api/v1/accounts", json={"lastname": "x", "currency": "EUR"})
+            assert blocked.status_code == 503 and blocked.headers["retry-after"]
+            assert client.post("/acme/api/v1/accounts", json={"count": 1}).json() == {"count": 1}
+            instances.set_route("acme", state="active")
+
+            summary = move(instances, "acme", other, grace=0.0)
+            assert summary.rows > 0
+            assert instances.database_url("acme") == other
+            assert f"{prefix}inst_acme" not in _schemas(PG_URL, prefix)
+            assert f"{prefix}inst_acme" in _schemas(other, prefix)
+            # same credentials, same data, IDs continue, tags kept
+            got = client.get(f"/acme/api/v1/accounts/{made.json()['ID']}?tags=1").json()
+            assert got["lastname"] == "Before the move" and got["tags"] == ["kept"]
+            after = client.put(
+                "/acme/api/v1/accounts", json={"lastname": "After", "currency": "EUR"}
+            )
+            assert after.status_code == 201 and after.json()["ID"] > made.json()["ID"]
+        from officina.core.backup import BackupError
+
+        with pytest.raises(BackupError, match="already lives"):
+            move(instances, "acme", other, grace=0.0)
+    finally:
+        instances.close()
+        _drop(PG_URL, _schemas(PG_URL, prefix))
+        _drop(other, _schemas(other, prefix))

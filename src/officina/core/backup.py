@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import gzip
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from officina import __version__
 from officina.core.schema import metadata
-from officina.core.store import Instances, Store
+from officina.core.store import Instances, Store, sqlalchemy_url
 
 FORMAT = "officina-backup"
 FORMAT_VERSION = 1
@@ -141,49 +143,110 @@ def _fix_sequences(conn: Connection, store: Store) -> None:
             conn.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": int(highest)})
 
 
+def _check_tables(header: dict[str, Any]) -> dict[str, Table]:
+    known = {t.name: t for t in _tables()}
+    unknown = [t for t in header["tables"] if t not in known]
+    if unknown:
+        raise BackupError(f"backup holds tables this officina does not know: {unknown}")
+    return known
+
+
+def _load(store: Store, path: Path, known: dict[str, Table]) -> dict[str, int]:
+    """Write the backup's rows into an empty store in one transaction; rows per table."""
+    counts: dict[str, int] = {}
+    with store.write() as conn, gzip.open(path, "rb") as src:
+        src.readline()
+        # The new store starts with nothing but an empty schema.
+        for table in reversed(_tables()):
+            conn.execute(table.delete())
+        # Rows arrive grouped by table, parents first: a table's last rows are written
+        # before the next table starts, so references always find their targets.
+        current: str | None = None
+        batch: list[dict[str, Any]] = []
+        for line in src:
+            table_name, row = orjson.loads(line)
+            if table_name != current:
+                if current is not None:
+                    _flush(conn, known[current], batch, counts)
+                current = table_name
+            batch.append({k: _decode(v) for k, v in row.items()})
+            if len(batch) >= BATCH:
+                _flush(conn, known[table_name], batch, counts)
+        if current is not None:
+            _flush(conn, known[current], batch, counts)
+        _fix_sequences(conn, store)
+    return counts
+
+
+def _summary(name: str, counts: dict[str, int], progress: Progress | None) -> Summary:
+    for table_name, count in counts.items():
+        if progress:
+            progress(table_name, count)
+    return Summary(name, len(counts), sum(counts.values()))
+
+
 def restore(
     instances: Instances, path: Path, name: str | None = None, progress: Progress | None = None
 ) -> Summary:
     """Create instance ``name`` (default: the backed-up name) from the backup at ``path``."""
     header = read_header(path)
     target = name or str(header["instance"])
-    known = {t.name: t for t in _tables()}
-    unknown = [t for t in header["tables"] if t not in known]
-    if unknown:
-        raise BackupError(f"backup holds tables this officina does not know: {unknown}")
+    known = _check_tables(header)
     store = instances.create(target)
-    total = 0
-    counts: dict[str, int] = {}
     try:
-        with store.write() as conn, gzip.open(path, "rb") as src:
-            src.readline()
-            # The new instance starts with nothing but an empty schema.
-            for table in reversed(_tables()):
-                conn.execute(table.delete())
-            # Rows arrive grouped by table, parents first: a table's last rows are written
-            # before the next table starts, so references always find their targets.
-            current: str | None = None
-            batch: list[dict[str, Any]] = []
-            for line in src:
-                table_name, row = orjson.loads(line)
-                if table_name != current:
-                    if current is not None:
-                        _flush(conn, known[current], batch, counts)
-                    current = table_name
-                batch.append({k: _decode(v) for k, v in row.items()})
-                if len(batch) >= BATCH:
-                    _flush(conn, known[table_name], batch, counts)
-            if current is not None:
-                _flush(conn, known[current], batch, counts)
-            _fix_sequences(conn, store)
+        counts = _load(store, path, known)
     except Exception:
         instances.drop(target)
         raise
-    for table_name, count in counts.items():
-        total += count
-        if progress:
-            progress(table_name, count)
-    return Summary(target, len(counts), total)
+    return _summary(target, counts, progress)
+
+
+def move(
+    instances: Instances,
+    name: str,
+    database_url: str,
+    grace: float | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Move an instance into a PostgreSQL database of its own while the servers run.
+
+    The instance is marked read-only in the routing table (writes answer 503 with
+    Retry-After), the copy is taken once every worker has noticed, the routing entry is
+    switched to the new database, and the old copy is deleted once workers have followed.
+    ``grace`` is how long to wait for workers (default: their routing refresh time).
+    """
+    if not database_url.startswith(("postgresql", "postgres:")):
+        raise BackupError("an instance's own database must be a postgresql:// URL")
+    if not instances.exists(name):
+        raise BackupError(f"no instance {name!r}")
+    if instances.state(name) != "active":
+        raise BackupError(f"instance {name!r} is already being moved")
+    old = instances.get(name)
+    here = old.database_url or (
+        instances.settings.database_url if instances.settings.is_postgres else None
+    )
+    if here is not None and sqlalchemy_url(here) == sqlalchemy_url(database_url):
+        raise BackupError(f"instance {name!r} already lives in that database")
+    wait = instances.ROUTE_TTL + 0.5 if grace is None else grace
+    instances.set_route(name, state="moving")
+    new: Store | None = None
+    try:
+        time.sleep(wait)
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "move.backup.gz"
+            backup(old, copy, None)
+            known = _check_tables(read_header(copy))
+            new = instances.open_at(name, database_url)
+            counts = _load(new, copy, known)
+        instances.set_route(name, state="active", database_url=database_url, keep_url=False)
+    except Exception:
+        instances.set_route(name, state="active")
+        if new is not None:
+            instances.destroy(new)
+        raise
+    time.sleep(wait)
+    instances.destroy(old)
+    return _summary(name, counts, progress)
 
 
 def _flush(

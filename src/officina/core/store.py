@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
+from officina.core.errors import HttpError
 from officina.core.sqlfuncs import install_sqlite_functions
 from officina.settings import Settings
 
@@ -118,6 +119,12 @@ class Store:
     name: str
     engine: Engine
     schema: str | None = None
+    # Where it lives when it has a database of its own (None: the server's store).
+    database_url: str | None = None
+    # Set while the instance is being moved: writes are refused until it is back.
+    read_only: bool = False
+    # When this process last checked the routing table for it (monotonic seconds).
+    checked: float = 0.0
 
     @property
     def dialect(self) -> str:
@@ -142,6 +149,10 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: committed when the block ends, rolled back on error."""
+        if self.read_only:
+            raise HttpError(
+                503, "Service Unavailable: the instance is being moved", {"Retry-After": "10"}
+            )
         with self.engine.connect() as conn:
             conn = conn.execution_options(**self._options(True))
             with conn.begin():
@@ -167,9 +178,12 @@ instances_table = Table(
 class Instances:
     """The control store plus a process-local cache of opened instance stores.
 
-    The cache only holds connection handles; the list of instances is always re-read from
-    the control store on a miss, so an instance created by another worker is found.
+    The cache only holds connection handles. Each entry is re-checked against the routing
+    table at most every ``ROUTE_TTL`` seconds, so every worker notices within that time when
+    an instance is created, dropped, made read-only or moved by another process.
     """
+
+    ROUTE_TTL = 2.0
 
     def __init__(self, settings: Settings, prepare: Callable[[Store], None] | None = None) -> None:
         self.settings = settings
@@ -177,7 +191,6 @@ class Instances:
         self._prepare = prepare
         self._stores: dict[str, Store] = {}
         self._lock = threading.Lock()
-        self._migrated: set[str] = set()
         if settings.is_postgres:
             assert settings.database_url is not None
             self._control_engine = postgres_engine(settings.database_url)
@@ -211,22 +224,29 @@ class Instances:
             rows = conn.execute(select(instances_table.c.name).order_by(instances_table.c.name))
             return [r[0] for r in rows]
 
-    def _placement(self, name: str) -> tuple[bool, str | None]:
-        """(listed, database URL of its own or None) from the routing table."""
+    def _placement(self, name: str) -> tuple[bool, str | None, str]:
+        """(listed, database URL of its own or None, state) from the routing table."""
         if not valid_instance_name(name):
-            return False, None
+            return False, None, "active"
         with self._control() as conn:
             row = conn.execute(
-                select(instances_table.c.database_url).where(instances_table.c.name == name)
+                select(instances_table.c.database_url, instances_table.c.state).where(
+                    instances_table.c.name == name
+                )
             ).first()
-        return (row is not None), (row.database_url if row is not None else None)
+        if row is None:
+            return False, None, "active"
+        return True, row.database_url, row.state
 
     def exists(self, name: str) -> bool:
-        return name in self._stores or self._placement(name)[0]
+        return self.lookup(name) is not None
 
     def database_url(self, name: str) -> str | None:
         """Where an instance lives when it has a database of its own (None: the default)."""
         return self._placement(name)[1]
+
+    def state(self, name: str) -> str:
+        return self._placement(name)[2]
 
     def create(self, name: str, database_url: str | None = None) -> Store:
         """Register a new instance and build its schema; refuses names already taken.
@@ -260,7 +280,7 @@ class Instances:
             )
             conn.commit()
         with self._lock:
-            self._migrated.add(name)
+            store.checked = time.monotonic()
             self._stores[name] = store
         return store
 
@@ -270,53 +290,78 @@ class Instances:
         url = database_url or (self.settings.database_url if self.settings.is_postgres else None)
         if url is not None:
             engine = postgres_engine(url)
-            return Store(name, engine, self.settings.schema_prefix + SCHEMA_PREFIX + name)
+            schema = self.settings.schema_prefix + SCHEMA_PREFIX + name
+            return Store(name, engine, schema, database_url=database_url)
         path = Path(self.settings.data_dir) / "instances" / f"{name}.sqlite"
         return Store(name, _sqlite_engine(path), None)
 
     def get(self, name: str) -> Store:
         """The store of an existing instance, migrated to the current schema on first use."""
-        store = self._stores.get(name)
-        if store is not None:
-            return store
-        listed, own_url = self._placement(name)
-        if not listed:
+        store = self.lookup(name)
+        if store is None:
             raise KeyError(name)
-        with self._lock:
-            store = self._stores.get(name)
-            if store is None:
-                store = self._open(name, own_url)
-                if name not in self._migrated and self._prepare is not None:
-                    self._prepare(store)
-                    self._migrated.add(name)
-                self._stores[name] = store
         return store
 
     def lookup(self, name: str) -> Store | None:
-        """Like :meth:`get` but None for unknown or malformed names (request routing)."""
+        """The store of ``name`` or None (request routing); cheap while the entry is fresh."""
         store = self._stores.get(name)
-        if store is not None:
+        if store is not None and time.monotonic() - store.checked < self.ROUTE_TTL:
             return store
-        try:
-            return self.get(name)
-        except KeyError:
-            return None
+        listed, own_url, state = self._placement(name)
+        with self._lock:
+            store = self._stores.get(name)
+            if not listed:
+                if store is not None:
+                    self._stores.pop(name, None)
+                return None
+            if store is None or store.database_url != own_url:
+                store = self._open(name, own_url)
+                if self._prepare is not None:
+                    self._prepare(store)
+                self._stores[name] = store
+            store.read_only = state != "active"
+            store.checked = time.monotonic()
+            return store
 
     def drop(self, name: str) -> None:
         """Remove an instance and all its data (used to undo a failed restore)."""
         store = self._stores.pop(name, None) or self._open(name, self.database_url(name))
-        self._migrated.discard(name)
-        if store.schema is not None:
-            with store.engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE'))
-        else:
-            store.engine.dispose()
-            path = Path(self.settings.data_dir) / "instances" / f"{name}.sqlite"
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
+        self.destroy(store)
         with self._control() as conn:
             conn.execute(instances_table.delete().where(instances_table.c.name == name))
             conn.commit()
+
+    def destroy(self, store: Store) -> None:
+        """Delete one location's data of an instance (its schema, or its SQLite file)."""
+        if store.schema is not None:
+            with store.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE'))
+            return
+        store.engine.dispose()
+        path = Path(self.settings.data_dir) / "instances" / f"{store.name}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+    def open_at(self, name: str, database_url: str | None) -> Store:
+        """A store for ``name`` at a location of choice, built to the current schema (moves)."""
+        store = self._open(name, database_url)
+        if self._prepare is not None:
+            self._prepare(store)
+        return store
+
+    def set_route(
+        self, name: str, *, state: str, database_url: str | None = None, keep_url: bool = True
+    ) -> None:
+        """Change an instance's routing entry; workers follow within ``ROUTE_TTL``."""
+        values: dict[str, Any] = {"state": state}
+        if not keep_url:
+            values["database_url"] = database_url
+        with self._control() as conn:
+            conn.execute(
+                instances_table.update().where(instances_table.c.name == name).values(**values)
+            )
+            conn.commit()
+        self._stores.pop(name, None)
 
     def schemas(self) -> list[str]:
         """PostgreSQL schemas this deployment uses (control schema first); empty on SQLite."""
