@@ -160,3 +160,16 @@ def test_slow_list_query_is_cancelled_with_503(admin, monkeypatch):
     assert response.headers["retry-after"] == "5"
     monkeypatch.setattr(LIMITS, "statement_seconds", 30.0)
     assert admin.post(f"{API}/accounts", json=body).status_code == 200
+
+
+def test_client_conventions(admin):
+    # transactions have no visibility column: filtering on it is refused, not ignored
+    text = error(admin.post(f"{API}/transactions", json={"filters": {"visibility": 0}}), 400)
+    assert text == "Bad Request: Invalid filter field 'visibility'"
+    # the CLI asks for an expansion as ?<column>=1 and sends self-aliased field objects
+    payload = base64.b64encode(b"pic").decode()
+    person = create(admin, "contacts", lastname="P", type=1, picbinfile={"content": payload})
+    got = admin.get(f"{API}/contacts/{person['ID']}?picbinfile=1&positions=1").json()
+    assert got["picbinfile"] == {"content": payload}
+    rows = listing(admin, "contacts", {"fields": {"ID": "ID", "lastname": "lastname"}})
+    assert rows == [{"ID": person["ID"], "lastname": "P"}]
