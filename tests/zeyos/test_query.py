@@ -396,8 +396,14 @@ def test_contact_binfile_expand(admin):
 
 
 def test_export_as_csv_is_admin_only_and_unbounded(admin, data, env):
-    response = admin.post(f"{API}/accounts", json={"export": True, "fields": {
-        "Name": "lastname", "Town": "contact.city", "Tags": "tags"}, "sort": ["+lastname"]})
+    response = admin.post(
+        f"{API}/accounts",
+        json={
+            "export": True,
+            "fields": {"Name": "lastname", "Town": "contact.city", "Tags": "tags"},
+            "sort": ["+lastname"],
+        },
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     lines = response.text.splitlines()
