@@ -42,7 +42,9 @@ def main() -> int:
             cfg.attributes["exclude_prefixes"] = tuple(p for p in args.exclude.split(",") if p)
         with engine.connect() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, args.branch_from or "heads")
+            # Compare against the newest schema of every branch; the new revision then hangs
+            # below --branch-from (required once the history has several heads).
+            command.upgrade(cfg, "heads")
             conn.commit()
             command.revision(
                 cfg,
