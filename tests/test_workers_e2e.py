@@ -80,3 +80,91 @@ def test_two_workers_agree(tmp_path: Path):
         # both worker processes really served
         log = server.stderr_path.read_text(errors="replace")
         assert log.count("Started server process") >= 2, log[-2000:]
+
+
+def test_two_workers_agree_on_time_records_and_billing(tmp_path: Path):
+    import calendar
+    import datetime as dt
+
+    def at(day: int, hour: int) -> int:
+        return calendar.timegm(dt.datetime(2021, 4, day, hour).timetuple())
+
+    with launch("postgres", tmp_path, "--workers", "2") as server:
+        auth = basic("api", server.creds["api_key"])
+        flow = f"{server.base}/main/flow/api/v1"
+
+        def post(path: str, body: dict) -> str:
+            r = httpx.post(f"{flow}/{path}", json=body, headers=auth, timeout=30)
+            assert r.status_code == 201, r.text
+            return str(r.json()["id"])
+
+        customer = post("customers", {"name": "Multi Worker GmbH"})
+        project = post("projects", {"name": "Shared", "flowCustomer": customer})
+        package = post(
+            "workPackages",
+            {"name": "Work", "parentNodeId": project, "billingType": "effort"},
+        )
+        users = httpx.get(f"{flow}/users", headers=auth, timeout=30).json()
+        me = next(u["id"] for u in users if u["email"] == "admin@example.com")
+        made: list[str] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+
+        def log_hours(day: int) -> None:
+            r = httpx.post(
+                f"{flow}/timeTrackingRecords",
+                headers=auth,
+                timeout=30,
+                json={
+                    "user": me,
+                    "referenceNode": package,
+                    "workTimeStart": at(day, 9),
+                    "workTimeEnd": at(day, 10),
+                },
+            )
+            with lock:
+                (made if r.status_code == 201 else failures).append(
+                    r.json()["id"] if r.status_code == 201 else r.text
+                )
+
+        threads = [threading.Thread(target=log_hours, args=(d,)) for d in range(1, 21)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not failures, failures[:3]
+        billing = post(
+            "billings",
+            {
+                "projectId": project,
+                "workPackageIds": [package],
+                "interval": "month",
+                "intervalFrom": "2021-04-01",
+                "intervalTo": "2021-04-30",
+            },
+        )
+        found = httpx.get(
+            f"{flow}/billings/{billing}?withSums=1&withTimeRecordIds=1", headers=auth, timeout=30
+        ).json()
+        assert sorted(found["timeRecordIds"]) == sorted(made)
+        assert found["sums"]["timeRecordCount"] == 20 and found["sums"]["workHours"] == 20
+        again = post(
+            "billings",
+            {
+                "projectId": project,
+                "workPackageIds": [package],
+                "interval": "month",
+                "intervalFrom": "2021-04-01",
+                "intervalTo": "2021-04-30",
+            },
+        )
+        second = httpx.get(f"{flow}/billings/{again}?withSums=1", headers=auth, timeout=30).json()
+        assert second["sums"]["timeRecordCount"] == 0
+        # the Flow customer is the same record the records face shows, from any worker
+        accounts = httpx.post(
+            f"{server.base}/main/api/v1/accounts",
+            headers=auth,
+            timeout=30,
+            json={"fields": ["lastname"], "filters": {"type": 1}},
+        ).json()
+        assert {"lastname": "Multi Worker GmbH"} in accounts
