@@ -453,6 +453,9 @@ def test_userinfo_schemes_and_401(env: Env) -> None:
     assert env.client().post(url).status_code == 405
 
 
+@pytest.mark.skipif(
+    not (SHARED / "reference" / "zeyos" / "oauth2.json").exists(), reason="vendor reference absent"
+)
 def test_openapi_matches_contract(env: Env) -> None:
     response = env.client().get(f"{OAUTH}/openapi.json")
     assert response.status_code == 200
