@@ -18,7 +18,7 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
 from officina.core.clock import now
@@ -93,6 +93,39 @@ def _active_user_clause(t: Any = users_t) -> Any:
     return and_(t.c.activity == 0, or_(t.c.expdate.is_(None), t.c.expdate > current))
 
 
+# Statements every request runs, built once: constructing SQL expressions costs more than
+# running these indexed lookups, and the compiled forms are cached by SQLAlchemy.
+_ACTIVE_USER = select(users_t).where(
+    users_t.c.ID == bindparam("user_id"),
+    users_t.c.activity == 0,
+    or_(users_t.c.expdate.is_(None), users_t.c.expdate > bindparam("now")),
+)
+# Memberships of active groups with each group's grants (one row per grant, or one row
+# with null grant columns for a group without grants).
+_GRANTS = (
+    select(
+        groups2users.c.group,
+        groups2users.c.writable.label("member_writable"),
+        permissions.c.identifier,
+        permissions.c.application,
+        permissions.c.writable,
+    )
+    .select_from(
+        groups2users.join(groups, groups.c.ID == groups2users.c.group).outerjoin(
+            permissions, permissions.c.group == groups2users.c.group
+        )
+    )
+    .where(groups2users.c.user == bindparam("user_id"), groups.c.activity == 0)
+)
+_TOKEN = select(tokens.c.user, tokens.c.application, tokens.c.kind).where(
+    tokens.c.hash == bindparam("hash"),
+    tokens.c.kind.in_(bindparam("kinds", expanding=True)),
+    tokens.c.revoked.is_(None),
+    or_(tokens.c.expdate.is_(None), tokens.c.expdate > bindparam("now")),
+)
+_APP_ACTIVITY = select(applications.c.activity).where(applications.c.ID == bindparam("app"))
+
+
 def load_principal(
     conn: Connection,
     user_id: int,
@@ -101,7 +134,7 @@ def load_principal(
     token_kind: str | None = None,
 ) -> Principal | None:
     """Build the principal of an active user, or None when the user may not authenticate."""
-    u = conn.execute(select(users_t).where(users_t.c.ID == user_id, _active_user_clause())).first()
+    u = conn.execute(_ACTIVE_USER, {"user_id": user_id, "now": now()}).first()
     if u is None:
         return None
     p = Principal(
@@ -117,42 +150,21 @@ def load_principal(
         application_id=application_id,
         token_kind=token_kind,
     )
-    memberships = conn.execute(
-        select(groups2users.c.group, groups2users.c.writable)
-        .join(groups, groups.c.ID == groups2users.c.group)
-        .where(groups2users.c.user == user_id, groups.c.activity == 0)
-    ).all()
-    p.groups = {m.group: bool(m.writable) for m in memberships}
-    if p.groups:
-        grants = conn.execute(
-            select(
-                permissions.c.identifier, permissions.c.application, permissions.c.writable
-            ).where(permissions.c.group.in_(list(p.groups)))
-        ).all()
-        for g in grants:
-            if g.identifier:
-                p.perms[g.identifier] = p.perms.get(g.identifier, False) or bool(g.writable)
-            if g.application is not None:
-                p.app_perms.add(g.application)
+    for g in conn.execute(_GRANTS, {"user_id": user_id}):
+        p.groups[g.group] = bool(g.member_writable)
+        if g.identifier:
+            p.perms[g.identifier] = p.perms.get(g.identifier, False) or bool(g.writable)
+        if g.application is not None:
+            p.app_perms.add(g.application)
     return p
 
 
 def _token_user(conn: Connection, secret: str, kinds: tuple[str, ...]) -> Any:
-    current = now()
-    row = conn.execute(
-        select(tokens.c.user, tokens.c.application, tokens.c.kind).where(
-            tokens.c.hash == digest(secret),
-            tokens.c.kind.in_(kinds),
-            tokens.c.revoked.is_(None),
-            or_(tokens.c.expdate.is_(None), tokens.c.expdate > current),
-        )
-    ).first()
+    row = conn.execute(_TOKEN, {"hash": digest(secret), "kinds": list(kinds), "now": now()}).first()
     if row is None:
         return None
     if row.application is not None:
-        app = conn.execute(
-            select(applications.c.activity).where(applications.c.ID == row.application)
-        ).first()
+        app = conn.execute(_APP_ACTIVITY, {"app": row.application}).first()
         if app is None or app.activity != 0:
             return None
     return row
