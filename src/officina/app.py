@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from officina import __version__
 from officina.core.store import Instances
 from officina.flow.routes import mount as flow_routes
+from officina.goana.face import mount as goana_routes
 from officina.migrations.runner import upgrade
 from officina.settings import Settings
 from officina.zeyos import auth_routes as zeyos_auth
@@ -59,6 +60,8 @@ def face_urls(base: str, instance: str) -> dict[str, str]:
         "records_openapi": f"{root}/api/v1/openapi.json",
         "projects": f"{root}/flow/api/v1",
         "projects_openapi": f"{root}/flow/api/v1/openapi.json",
+        "jobs": f"{root}/goana/api/v1",
+        "jobs_openapi": f"{root}/goana/api/v1/openapi.json",
     }
 
 
@@ -78,6 +81,7 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
         *zeyos_auth.routes(),
         *zeyos_http.routes(),
         *flow_routes(),
+        *goana_routes(),
         *zeyos_oauth.routes(),
     ]
     LIMITS.binfile_bytes = settings.max_binfile_bytes

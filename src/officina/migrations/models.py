@@ -6,7 +6,9 @@ them here is what lets one Alembic history describe the whole store.
 
 from __future__ import annotations
 
+import officina.core.translations
 import officina.flow.tables
+import officina.goana.tables
 import officina.zeyos.tables  # noqa: F401 - registers the records face's tables
 from officina.core.schema import metadata
 

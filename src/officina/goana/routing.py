@@ -1,0 +1,255 @@
+"""Request handling of the jobs face: routing, bodies, auth, ETags, and error rendering.
+
+A small router rather than a framework's: the dialect wants things frameworks make awkward
+(case-insensitive fixed path segments, identities that contain ``/``, problem bodies for
+every failure including unknown paths and methods, ``HEAD`` wherever ``GET`` is), and each
+handler is a plain function of a :class:`Call` that runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from officina.core.errors import HttpError
+from officina.core.store import Instances, Store
+from officina.goana.context import Ctx, authenticated
+from officina.goana.problems import Problem
+from officina.goana.wire import Reader, Shape
+
+log = logging.getLogger("officina.goana")
+
+BASE = "/{instance}/goana/api/v1"
+MARKER = "/goana/api/v1"
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+JSON_TYPE = "application/json; charset=utf-8"
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: who, what, and with which input."""
+
+    request: Request
+    ctx: Ctx
+    params: dict[str, str]
+    body: Any = None
+    base: str = ""
+
+    @property
+    def query(self) -> QueryParams:
+        return self.request.query_params
+
+    def arg(self, name: str) -> str | None:
+        """A query parameter, its name matched case-insensitively."""
+        values = self.args(name)
+        return values[0] if values else None
+
+    def args(self, name: str) -> list[str]:
+        low = name.lower()
+        return [v for k, v in self.query.multi_items() if k.lower() == low]
+
+    def has_arg(self, name: str) -> bool:
+        low = name.lower()
+        return any(k.lower() == low for k in self.query)
+
+    def reader(self) -> Reader:
+        return Reader(self.ctx.tz)
+
+    def if_match(self) -> list[str] | None:
+        header = self.request.headers.get("if-match")
+        if header is None:
+            return None
+        return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+
+
+Handler = Callable[[Call], Response]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter, as the OpenAPI document describes it."""
+
+    name: str
+    doc: str
+    kind: str = "string"
+    repeat: bool = False
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str = ""
+    # What the OpenAPI document says about it: body and result shapes, codes, parameters.
+    body: Shape | None = None
+    returns: Shape | None = None
+    many: bool = False
+    codes: tuple[int, ...] = (200,)
+    query: tuple[Param, ...] = ()
+    pattern: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        regex = ""
+        for segment in self.path.strip("/").split("/"):
+            if segment.startswith("{") and segment.endswith(":path}"):
+                regex += f"/(?P<{segment[1:-6]}>.+)"
+            elif segment.startswith("{"):
+                regex += f"/(?P<{segment[1:-1]}>[^/]+)"
+            else:
+                regex += "/(?i:" + re.escape(segment) + ")"
+        self.pattern = re.compile(f"^{regex}$")
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, headers=headers, media_type=JSON_TYPE)
+
+
+def tagged(data: Any, rev: int, call: Call, status: int = 200, **headers: str) -> Response:
+    """An object with its strong ETag; ``If-None-Match`` on a read answers 304."""
+    etag = f'"{rev}"'
+    if call.request.method in ("GET", "HEAD"):
+        wanted = call.request.headers.get("if-none-match")
+        if wanted and (wanted.strip() == "*" or etag in [t.strip() for t in wanted.split(",")]):
+            return Response(status_code=304, headers={"ETag": etag})
+    return json_response(data, status, {"ETag": etag, **headers})
+
+
+def check_if_match(call: Call, rev: int) -> None:
+    tags = call.if_match()
+    if tags is None or "*" in tags:
+        return
+    if f'"{rev}"' not in tags:
+        raise Problem(412, "the object was changed since you read it (If-Match)")
+
+
+def check_transport(request: Request, settings: dict[str, Any]) -> None:
+    """Basic credentials must not cross a network in clear text (a setting allows it)."""
+    if request.url.scheme == "https" or settings.get("goana.allow_plain_http") is True:
+        return
+    peer = request.client.host if request.client else ""
+    if peer not in LOOPBACK:
+        raise Problem(403, "HTTPS required")
+
+
+class Face:
+    """The ASGI application of the face, mounted at ``/{instance}/goana/api/v1``."""
+
+    def __init__(self, routes: list[Route], public: dict[str, Handler]) -> None:
+        self.routes = routes
+        # Paths served without credentials (the OpenAPI document).
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.handle(request)
+        except Problem as problem:
+            response = problem.response()
+        response.headers.setdefault("Cache-Control", "no-store")
+        await response(scope, receive, send)
+
+    def instances(self, request: Request) -> Instances:
+        app = request.scope.get("officina.app") or request.app
+        return app.state.instances  # type: ignore[no-any-return]
+
+    async def handle(self, request: Request) -> Response:
+        path = request.url.path
+        rest = path.split(MARKER, 1)[1] if MARKER in path else path
+        rest = "/" + rest.strip("/") if rest.strip("/") else "/"
+        instance = request.path_params.get("instance", "")
+        store = self.instances(request).lookup(instance)
+        if store is None:
+            raise Problem(404, f"no instance {instance[:64]!r}")
+        if rest.lower() in self.public:
+            return await run_in_threadpool(self.public[rest.lower()], Call(request, None, {}))  # type: ignore[arg-type]
+        method = "GET" if request.method == "HEAD" else request.method
+        allowed: list[str] = []
+        for route in self.routes:
+            match = route.pattern.match(rest)
+            if match is None:
+                continue
+            if route.method != method:
+                allowed.append(route.method)
+                continue
+            return await self.dispatch(request, store, route, match.groupdict(), path, rest)
+        if allowed:
+            allow = sorted(set(allowed) | ({"HEAD"} if "GET" in allowed else set()))
+            raise Problem(
+                405,
+                f"{request.method} is not offered here",
+                headers={"Allow": ", ".join(allow)},
+            )
+        raise Problem(404, "no such resource")
+
+    async def dispatch(
+        self,
+        request: Request,
+        store: Store,
+        route: Route,
+        params: dict[str, str],
+        path: str,
+        rest: str,
+    ) -> Response:
+        write = route.method != "GET"
+        body = await self.read_body(request) if route.method in ("POST", "PUT") else None
+        base = path[: len(path) - len(rest)] if rest != "/" else path.rstrip("/")
+
+        def run() -> Response:
+            ctx = authenticated(request, store, write)
+            check_transport(request, ctx.settings)
+            call = Call(request, ctx, params, body, base)
+            response = route.handler(call)
+            response.headers.setdefault("Content-Language", ctx.lang)
+            return response
+
+        try:
+            return await run_in_threadpool(run)
+        except Problem:
+            raise
+        except HttpError as err:
+            raise Problem(err.status, err.message, headers=err.headers) from err
+        except IntegrityError as err:
+            raise Problem(409, "the request conflicts with a concurrent change") from err
+        except Exception as err:
+            problem = Problem(500, None)
+            log.exception("unhandled error in the jobs face, trace %s", problem.trace_id)
+            raise problem from err
+
+    async def read_body(self, request: Request) -> Any:
+        declared = request.headers.get("content-type")
+        if declared:
+            media = declared.split(";")[0].strip().lower()
+            if media != "application/json" and not media.endswith("+json"):
+                raise Problem(415, "the body must be JSON (application/json)")
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > DEFAULT_MAX_BODY:
+            raise Problem(413, f"the body is larger than {DEFAULT_MAX_BODY} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DEFAULT_MAX_BODY:
+                raise Problem(413, f"the body is larger than {DEFAULT_MAX_BODY} bytes")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            raise Problem(400, errors={"body": ["a JSON body is required"]})
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as err:
+            raise Problem(400, errors={"body": ["the body is not valid JSON"]}) from err

@@ -1,0 +1,53 @@
+"""Teams as references: a team is a core group, named on the wire by its name.
+
+Goana clients may never call a team endpoint, so a name that does not exist yet creates the
+team (instance setting ``goana.auto_create_teams``, on by default). The groups that carry
+Goana roles (``goana.<Role>``) are not teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, not_, select
+from sqlalchemy.engine import Connection
+
+from officina.core import people
+from officina.core.schema import groups
+from officina.goana.context import ROLE_PREFIX, Ctx
+from officina.goana.problems import Errors
+
+
+def is_team_clause() -> object:
+    return and_(groups.c.activity == 0, not_(groups.c.name_ci.startswith(ROLE_PREFIX)))
+
+
+def find(conn: Connection, name: str) -> int | None:
+    row = conn.execute(
+        select(groups.c.ID).where(groups.c.name_ci == name.strip().lower(), is_team_clause())
+    ).first()
+    return None if row is None else int(row.ID)
+
+
+def resolve(conn: Connection, ctx: Ctx, name: str | None, path: str, errors: Errors) -> int | None:
+    """The group id of a team name; None for no team. Unknown names create the team."""
+    if name is None or not name.strip():
+        return None
+    if name.strip().lower().startswith(ROLE_PREFIX):
+        errors.add(path, f"team names may not start with {ROLE_PREFIX!r}")
+        return None
+    found = find(conn, name)
+    if found is not None:
+        return found
+    if ctx.setting("goana.auto_create_teams", True) is False:
+        errors.add(path, f"no team named {name.strip()!r}")
+        return None
+    return people.create_group(conn, name.strip(), creator=ctx.user_id)
+
+
+def names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = conn.execute(select(groups.c.ID, groups.c.name).where(groups.c.ID.in_(wanted)))
+    return {row.ID: row.name for row in rows}
