@@ -18,6 +18,7 @@ from officina.core.ids import new_uuid
 from officina.core.people import read_settings
 from officina.core.schema import metadata
 from officina.core.sqlfuncs import byte_order, lowered
+from officina.core.sqljson import decode, json_rows
 from officina.flow import settings as flow_settings
 from officina.flow.customer_ids import (
     account_of,
@@ -33,7 +34,6 @@ from officina.flow.errors import conflict, invalid_many
 from officina.flow.models import CustomerPatch
 from officina.flow.refs import Errors
 from officina.flow.search_idents import customer_name
-from officina.flow.sqljson import decode, json_rows
 from officina.flow.tables import (
     billings,
     customer_locations,

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.sqljson import decode, json_rows
 from officina.flow import enums
 from officina.flow.customer_ids import customer_uuid
-from officina.flow.sqljson import decode, json_rows
 from officina.flow.tables import (
     ancestry,
     customers,

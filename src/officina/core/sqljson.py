@@ -1,6 +1,6 @@
 """JSON aggregation that reads the same on SQLite and PostgreSQL.
 
-Lists of a node's labels, responsibles or planning dates are folded into one JSON column by
+Lists that belong to a row (a node's labels, a job's parameters) are folded into one JSON column by
 a correlated sub-select, so a list of nodes stays one statement. Each element is a JSON array
 that carries its own sort key; Python sorts after decoding, which avoids relying on the
 order an aggregate happens to see rows in (SQLite before 3.44 has no ordered aggregates).
