@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from officina.goana import statuses
+from officina.goana import contacts, jobs, statuses, templates
 from officina.goana.routing import BASE, Face, Route
 
 
 def route_table() -> list[Route]:
     table: list[Route] = []
     table += statuses.routes()
+    table += jobs.routes()
+    table += templates.routes()
+    table += contacts.routes()
     return table
 
 
