@@ -181,7 +181,7 @@ def _basic(conn: Connection, credentials: str) -> Principal | None:
     user, sep, password = decoded.partition(":")
     if not sep:
         return None
-    if user == API_USER:
+    if user.lower() == API_USER:  # no e-mail address can equal "api" in any case
         row = _token_user(conn, password, ("apikey",))
         if row is None:
             return None
