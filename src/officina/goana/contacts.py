@@ -147,11 +147,10 @@ def _save(
     current: Any | None,
     reference: str,
 ) -> int | None:
-    before = len(errors.found)
     values = _check(ctx, data, path, errors, current)
     if "Team" in data:
         values["team"] = team_refs.resolve(conn, ctx, data["Team"], join(path, "Team"), errors)
-    if len(errors.found) > before:
+    if errors:
         return None
     if current is None and "lang" not in values:
         values["lang"] = ctx.principal.lang[:2] if ctx.principal.lang else None
@@ -312,26 +311,25 @@ def get_contact(call: Call) -> Response:
     return tagged(_public(data), data["_rev"], call)
 
 
-def _parsed(call: Call) -> dict[str, Any]:
+def _parsed(call: Call) -> tuple[dict[str, Any], Errors]:
+    """The body and the errors found so far; the rules add theirs before anyone answers."""
     reader = call.reader()
-    data = reader.object(CONTACT, call.body)
-    reader.errors.check()
-    return data
+    return reader.object(CONTACT, call.body), reader.errors
 
 
 def post_contact(call: Call) -> Response:
     call.ctx.need("contacts.write")
-    data = _parsed(call)
+    data, errors = _parsed(call)
     reference = (data.get("Reference") or "").strip()
     if not reference:
-        raise Problem(400, errors={"Reference": ["is required"]})
+        errors.add("Reference", "is required")
+        errors.check()
     with call.ctx.store.write() as conn:
         current = conn.execute(
             select(contact).where(contact.c.reference == reference).with_for_update()
         ).first()
         if current is not None:
             check_if_match(call, current.rev)
-        errors = Errors()
         contact_id = _save(conn, call.ctx, data, "", errors, current, reference)
         errors.check()
         assert contact_id is not None
@@ -345,7 +343,7 @@ def post_contact(call: Call) -> Response:
 def put_contact(call: Call) -> Response:
     call.ctx.need("contacts.write")
     reference = call.params["reference"]
-    data = _parsed(call)
+    data, errors = _parsed(call)
     with call.ctx.store.write() as conn:
         current = _current(conn, call, reference, lock=True)
         check_if_match(call, current.rev)
@@ -354,7 +352,6 @@ def put_contact(call: Call) -> Response:
             raise Problem(
                 409, f"the reference {new_ref[:200]!r} is taken", {"Reference": ["is taken"]}
             )
-        errors = Errors()
         contact_id = _save(conn, call.ctx, data, "", errors, current, new_ref)
         errors.check()
         assert contact_id is not None

@@ -7,8 +7,9 @@ because job keys may contain ``/``.
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from officina.goana import contacts, jobs, statuses, templates
+from officina.goana import contacts, jobs, statuses, teams, templates, users
 from officina.goana.routing import BASE, Face, Route
 
 
@@ -18,6 +19,8 @@ def route_table() -> list[Route]:
     table += jobs.routes()
     table += templates.routes()
     table += contacts.routes()
+    table += teams.routes()
+    table += users.routes()
     return table
 
 
@@ -28,8 +31,10 @@ def mount() -> list[BaseRoute]:
     return [Mount(BASE, app=_keep_outer(face))]
 
 
-def _keep_outer(inner: Face) -> object:
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+def _keep_outer(inner: Face) -> ASGIApp:
+    """Remember the enclosing application: its state holds the instance index."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         scope.setdefault("officina.app", scope.get("app"))
         await inner(scope, receive, send)
 

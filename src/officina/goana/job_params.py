@@ -108,7 +108,7 @@ def check(
                 join(path, "Name"), f"template {template_title!r} has no parameter {name[:200]!r}"
             )
             continue
-        variant = item.get("Variant") if item.get("Variant") is not None else 1
+        variant: int = item["Variant"] if item.get("Variant") is not None else 1
         if not 1 <= variant <= d.max_occ:
             errors.add(join(path, "Variant"), f"must be between 1 and {d.max_occ} (MaxOcc)")
             continue

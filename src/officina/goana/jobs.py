@@ -54,7 +54,7 @@ def _filters(conn: Connection, call: Call) -> job_view.Filter:
         flt.where.append(job.c.modified >= since)
     if call.has_arg("userEmail"):
         emails = call.args("userEmail")
-        wanted = []
+        wanted: list[Any] = []
         for email in emails:
             if not email:
                 wanted.append(job.c.user.is_(None))

@@ -165,7 +165,8 @@ class Face:
 
     def instances(self, request: Request) -> Instances:
         app = request.scope.get("officina.app") or request.app
-        return app.state.instances  # type: ignore[no-any-return]
+        instances: Instances = app.state.instances
+        return instances
 
     async def handle(self, request: Request) -> Response:
         path = request.url.path

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, not_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from officina.core import people
 from officina.core.schema import groups
@@ -18,7 +19,7 @@ from officina.goana.context import ROLE_PREFIX, Ctx
 from officina.goana.problems import Errors
 
 
-def is_team_clause() -> object:
+def is_team_clause() -> ColumnElement[bool]:
     return and_(groups.c.activity == 0, not_(groups.c.name_ci.startswith(ROLE_PREFIX)))
 
 

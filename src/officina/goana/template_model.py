@@ -141,8 +141,8 @@ def _check_param(ctx: Ctx, p: dict[str, Any], path: str, errors: Errors, seen: s
         errors.add(join(path, "Title"), "is required")
     _check_map(ctx, p.get("TitleTranslations"), join(path, "TitleTranslations"), errors)
     _check_map(ctx, p.get("PageTitleTranslations"), join(path, "PageTitleTranslations"), errors)
-    low = p.get("MinOcc") if p.get("MinOcc") is not None else 0
-    high = p.get("MaxOcc") if p.get("MaxOcc") is not None else 1
+    low: int = p["MinOcc"] if p.get("MinOcc") is not None else 0
+    high: int = p["MaxOcc"] if p.get("MaxOcc") is not None else 1
     if low < 0:
         errors.add(join(path, "MinOcc"), "must be 0 or more")
     if high < max(low, 1):

@@ -1,0 +1,468 @@
+"""Routes of users. A Goana user is a core user (the same person every face knows); what only
+this face knows (display name, phone, billing flag, assignability, avatar) lives in a profile.
+
+Users created here get their e-mail as core user name, so the name stays unique however many
+people share a display name. Deleting deactivates: the person keeps their history in jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+from starlette.responses import Response
+
+from officina.core import languages, people
+from officina.core.clock import now
+from officina.core.ids import new_uuid
+from officina.core.passwords import hash_password
+from officina.core.schema import groups, groups2users, tokens, users
+from officina.goana import team_refs
+from officina.goana.context import ROLE_PREFIX, ROLES, Ctx
+from officina.goana.paging import page_headers, page_of
+from officina.goana.problems import Errors, Problem
+from officina.goana.routing import Call, Param, Route, check_if_match, json_response, tagged
+from officina.goana.tables import user_profile
+from officina.goana.templates import PAGING
+from officina.goana.wire import Field, Shape, b64, format_datetime, parse_datetime
+
+MAX_AVATAR = 1024 * 1024
+LIMITED = ("Email", "DisplayName", "Teams", "WorkAssignable")
+
+USER = Shape(
+    "User",
+    (
+        Field("Email", "str", 200, required=True, doc="unique e-mail address"),
+        Field("DisplayName", "str", 100, required=True, doc="name shown for the user"),
+        Field("Password", "str", 100, write_only=True, doc="login password (at least 8)"),
+        Field("LanguageCode", "str", 2, doc="the user's language"),
+        Field("PhoneNumber", "str", 100, doc="phone number"),
+        Field("IsBillingContact", "bool", doc="receives billing information"),
+        Field("WorkAssignable", "bool", doc="jobs may be assigned to the user"),
+        Field("Roles", "list", item="str", doc="back-office roles"),
+        Field("Teams", "list", item="str", doc="team names"),
+        Field("UserAvatar", "bytes", doc="avatar image, base64"),
+        Field("Created", "datetime", read_only=True),
+        Field("Modified", "datetime", read_only=True),
+    ),
+    doc="A user of the instance.",
+)
+
+
+def _memberships(conn: Connection, ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for row in conn.execute(
+            select(groups2users.c.user, groups.c.name)
+            .join(groups, groups.c.ID == groups2users.c.group)
+            .where(groups2users.c.user.in_(ids), groups.c.activity == 0)
+            .order_by(groups.c.name_ci)
+        ):
+            found[row.user].append(row.name)
+    return found
+
+
+def _admin_group(conn: Connection) -> int:
+    return people.ensure_admin_group(conn)
+
+
+def _render(conn: Connection, ctx: Ctx, rows: list[Any], avatars: bool) -> list[dict[str, Any]]:
+    groups_of = _memberships(conn, [r.ID for r in rows])
+    admin_name = people.ADMIN_GROUP
+    out = []
+    for r in rows:
+        names = groups_of[r.ID]
+        roles = sorted(
+            {
+                ROLES.get(n[len(ROLE_PREFIX) :].lower(), "")
+                for n in names
+                if n.lower().startswith(ROLE_PREFIX)
+            }
+            - {""}
+            | ({"Administrator"} if admin_name in names else set())
+        )
+        data = {
+            "Email": r.email,
+            "DisplayName": r.display_name or r.name,
+            "LanguageCode": (r.lang or "en")[:2],
+            "PhoneNumber": r.phone,
+            "IsBillingContact": bool(r.is_billing_contact),
+            "WorkAssignable": r.work_assignable is not False,
+            "Roles": roles,
+            "Teams": [
+                n for n in names if not n.lower().startswith(ROLE_PREFIX) and n != admin_name
+            ],
+            "UserAvatar": b64(r.avatar) if avatars else None,
+            "Created": format_datetime(r.creationdate, ctx.tz),
+            "Modified": format_datetime(r.lastmodified, ctx.tz),
+        }
+        if not ctx.can("users.full"):
+            data = {k: data[k] for k in LIMITED}
+        out.append(data)
+    return out
+
+
+def _select() -> Any:
+    return select(
+        users.c.ID,
+        users.c.email,
+        users.c.name,
+        users.c.lang,
+        users.c.creationdate,
+        users.c.lastmodified,
+        users.c._rev,
+        user_profile.c.display_name,
+        user_profile.c.phone,
+        user_profile.c.is_billing_contact,
+        user_profile.c.work_assignable,
+        user_profile.c.avatar,
+    ).select_from(users.outerjoin(user_profile, user_profile.c.user == users.c.ID))
+
+
+def _current(conn: Connection, email: str) -> Any:
+    row = conn.execute(
+        _select().where(users.c.email_ci == email.strip().lower(), users.c.activity == 0)
+    ).first()
+    if row is None:
+        raise Problem(404, f"no user with the e-mail {email[:200]!r}")
+    return row
+
+
+def list_users(call: Call) -> Response:
+    call.ctx.need("users.read")
+    page = page_of(call)
+    where: list[Any] = [users.c.activity == 0]
+    with call.ctx.store.read() as conn:
+        if (team := call.arg("team")) is not None:
+            gid = team_refs.find(conn, team) or 0
+            where.append(
+                users.c.ID.in_(select(groups2users.c.user).where(groups2users.c.group == gid))
+            )
+        if (role := call.arg("role")) is not None:
+            canonical = ROLES.get(role.lower())
+            if canonical is None:
+                raise Problem(
+                    400,
+                    errors={
+                        "role": [f"unknown role; roles: {', '.join(sorted(set(ROLES.values())))}"]
+                    },
+                )
+            names = (
+                [people.ADMIN_GROUP.lower()]
+                if canonical == "Administrator"
+                else [f"{ROLE_PREFIX}{k}" for k, v in ROLES.items() if v == canonical]
+            )
+            member_of = select(groups2users.c.user).join(
+                groups, groups.c.ID == groups2users.c.group
+            )
+            where.append(users.c.ID.in_(member_of.where(groups.c.name_ci.in_(names))))
+        if (flag := call.arg("workAssignable")) is not None:
+            if flag.lower() not in ("true", "false"):
+                raise Problem(400, errors={"workAssignable": ["must be true or false"]})
+            assignable = or_(
+                user_profile.c.work_assignable.is_(None), user_profile.c.work_assignable.is_(True)
+            )
+            where.append(
+                assignable if flag.lower() == "true" else user_profile.c.work_assignable.is_(False)
+            )
+        if (email := call.arg("email")) is not None:
+            where.append(users.c.email_ci == email.strip().lower())
+        if (since := call.arg("modifiedSince")) is not None:
+            seconds = parse_datetime(since, call.ctx.tz)
+            if seconds is None:
+                raise Problem(400, errors={"modifiedSince": ["must be a date or a date and time"]})
+            where.append(users.c.lastmodified >= seconds)
+        total = int(
+            conn.execute(
+                select(func.count())
+                .select_from(users.outerjoin(user_profile, user_profile.c.user == users.c.ID))
+                .where(*where)
+            ).scalar_one()
+        )
+        rows = list(
+            conn.execute(
+                _select()
+                .where(*where)
+                .order_by(users.c.email_ci)
+                .offset(page.offset)
+                .limit(page.limit)
+            )
+        )
+        body = _render(conn, call.ctx, rows, avatars=call.arg("includeAvatar") == "true")
+    return json_response(body, headers=page_headers(call, page, total))
+
+
+def get_user(call: Call) -> Response:
+    call.ctx.need("users.read")
+    with call.ctx.store.read() as conn:
+        row = _current(conn, call.params["email"])
+        return tagged(_render(conn, call.ctx, [row], avatars=True)[0], row._rev, call)
+
+
+def _parse(call: Call) -> dict[str, Any]:
+    reader = call.reader()
+    data = reader.object(USER, call.body)
+    errors = reader.errors
+    if "Password" in data and data["Password"] is not None and len(data["Password"]) < 8:
+        errors.add("Password", "must have at least 8 characters")
+    if data.get("LanguageCode") and data["LanguageCode"].lower() not in languages.supported(
+        call.ctx.settings
+    ):
+        errors.add("LanguageCode", "is not a language of this instance")
+    for i, role in enumerate(data.get("Roles") or []):
+        if role is not None and role.lower() not in ROLES:
+            errors.add(f"Roles[{i}]", "unknown role")
+    if data.get("UserAvatar") is not None and len(data["UserAvatar"]) > MAX_AVATAR:
+        errors.add("UserAvatar", f"must be at most {MAX_AVATAR} bytes")
+    if "Email" in data and not people.EMAIL.match((data["Email"] or "").strip()):
+        errors.add("Email", "must be an e-mail address")
+    errors.check()
+    return data
+
+
+def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None) -> int:
+    errors = Errors()
+    ts = now()
+    if current is None:
+        if not (data.get("DisplayName") or "").strip():
+            errors.add("DisplayName", "is required")
+        errors.check()
+        email = data["Email"].strip()
+        user_id = int(
+            conn.execute(
+                insert(users)
+                .values(
+                    creationdate=ts,
+                    lastmodified=ts,
+                    creator=ctx.user_id,
+                    name=email,
+                    name_ci=email.lower(),
+                    email=email,
+                    email_ci=email.lower(),
+                    uuid=new_uuid(),
+                    password=hash_password(data["Password"]) if data.get("Password") else "",
+                    lang=(data.get("LanguageCode") or ctx.principal.lang or "en").lower(),
+                )
+                .returning(users.c.ID)
+            ).scalar_one()
+        )
+        conn.execute(insert(user_profile).values(user=user_id))
+    else:
+        user_id = int(current.ID)
+        values: dict[str, Any] = {"lastmodified": ts, "_rev": users.c._rev + 1}
+        if data.get("Email") and data["Email"].strip().lower() != current.email.lower():
+            new = data["Email"].strip()
+            taken = conn.execute(select(users.c.ID).where(users.c.email_ci == new.lower())).first()
+            if taken is not None:
+                raise Problem(409, f"the e-mail {new!r} is taken", {"Email": ["is taken"]})
+            values.update(email=new, email_ci=new.lower())
+            if current.name.lower() == current.email.lower():
+                values.update(name=new, name_ci=new.lower())
+        if data.get("Password"):
+            values["password"] = hash_password(data["Password"])
+        if data.get("LanguageCode"):
+            values["lang"] = data["LanguageCode"].lower()
+        conn.execute(update(users).where(users.c.ID == user_id).values(**values))
+        if (
+            conn.execute(select(user_profile.c.user).where(user_profile.c.user == user_id)).first()
+            is None
+        ):
+            conn.execute(insert(user_profile).values(user=user_id))
+    profile: dict[str, Any] = {}
+    for wire, column in (
+        ("DisplayName", "display_name"),
+        ("PhoneNumber", "phone"),
+        ("UserAvatar", "avatar"),
+    ):
+        if wire in data:
+            profile[column] = data[wire]
+    if "IsBillingContact" in data:
+        profile["is_billing_contact"] = bool(data["IsBillingContact"])
+    if "WorkAssignable" in data:
+        profile["work_assignable"] = data["WorkAssignable"] is not False
+    if profile:
+        conn.execute(update(user_profile).where(user_profile.c.user == user_id).values(**profile))
+    if "Roles" in data or "Teams" in data:
+        _set_groups(conn, ctx, user_id, data, errors)
+    errors.check()
+    return user_id
+
+
+def _set_groups(
+    conn: Connection, ctx: Ctx, user_id: int, data: dict[str, Any], errors: Errors
+) -> None:
+    current = {
+        r.group: r.name
+        for r in conn.execute(
+            select(groups2users.c.group, groups.c.name)
+            .join(groups, groups.c.ID == groups2users.c.group)
+            .where(groups2users.c.user == user_id)
+        )
+    }
+    wanted: set[int] = set()
+    managed: set[int] = set()
+    for gid, name in current.items():
+        is_role = name.lower().startswith(ROLE_PREFIX) or name == people.ADMIN_GROUP
+        if ("Roles" in data and is_role) or ("Teams" in data and not is_role):
+            managed.add(gid)
+        else:
+            wanted.add(gid)
+    if "Roles" in data:
+        for role in {ROLES[r.lower()] for r in data["Roles"] or [] if r}:
+            if role == "Administrator":
+                wanted.add(_admin_group(conn))
+                continue
+            name = f"{ROLE_PREFIX}{role}"
+            row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
+            wanted.add(int(row.ID) if row else people.create_group(conn, name, creator=ctx.user_id))
+    if "Teams" in data:
+        for i, team in enumerate(data["Teams"] or []):
+            gid = team_refs.resolve(conn, ctx, team, f"Teams[{i}]", errors)
+            if gid is not None:
+                wanted.add(gid)
+    if errors:
+        return
+    admin_group = _admin_group(conn)
+    if admin_group in current and admin_group not in wanted:
+        _keep_an_admin(conn, user_id)
+    gone = set(current) - wanted
+    if gone:
+        conn.execute(
+            delete(groups2users).where(
+                groups2users.c.user == user_id, groups2users.c.group.in_(gone)
+            )
+        )
+    for gid in wanted - set(current):
+        people.add_member(conn, gid, user_id, writable=True)
+
+
+def _keep_an_admin(conn: Connection, leaving: int) -> None:
+    others = conn.execute(
+        select(func.count())
+        .select_from(groups2users.join(users, users.c.ID == groups2users.c.user))
+        .where(
+            groups2users.c.group == _admin_group(conn),
+            groups2users.c.user != leaving,
+            users.c.activity == 0,
+        )
+    ).scalar_one()
+    if not others:
+        raise Problem(409, "the instance needs at least one active administrator")
+
+
+def post_user(call: Call) -> Response:
+    call.ctx.need("users.write")
+    data = _parse(call)
+    email = (data.get("Email") or "").strip()
+    if not email:
+        raise Problem(400, errors={"Email": ["is required"]})
+    with call.ctx.store.write() as conn:
+        row = conn.execute(_select().where(users.c.email_ci == email.lower())).first()
+        if row is not None:
+            check_if_match(call, row._rev)
+        user_id = _save(conn, call.ctx, data, row)
+        if row is not None:
+            conn.execute(update(users).where(users.c.ID == user_id).values(activity=0))
+        fresh = conn.execute(_select().where(users.c.ID == user_id)).one()
+        body = _render(conn, call.ctx, [fresh], avatars=True)[0]
+    if row is None:
+        location = f"{call.base}/users/{quote(email, safe='')}"
+        return tagged(body, fresh._rev, call, 201, Location=location)
+    return tagged(body, fresh._rev, call)
+
+
+def put_user(call: Call) -> Response:
+    call.ctx.need("users.write")
+    data = _parse(call)
+    with call.ctx.store.write() as conn:
+        row = _current(conn, call.params["email"])
+        check_if_match(call, row._rev)
+        user_id = _save(conn, call.ctx, data, row)
+        fresh = conn.execute(_select().where(users.c.ID == user_id)).one()
+        return tagged(_render(conn, call.ctx, [fresh], avatars=True)[0], fresh._rev, call)
+
+
+def delete_user(call: Call) -> Response:
+    call.ctx.need("users.write")
+    with call.ctx.store.write() as conn:
+        row = _current(conn, call.params["email"])
+        check_if_match(call, row._rev)
+        admin_group = _admin_group(conn)
+        is_admin = conn.execute(
+            select(groups2users.c.ID).where(
+                groups2users.c.user == row.ID, groups2users.c.group == admin_group
+            )
+        ).first()
+        if is_admin is not None:
+            _keep_an_admin(conn, row.ID)
+        ts = now()
+        conn.execute(
+            update(users)
+            .where(users.c.ID == row.ID)
+            .values(activity=1, lastmodified=ts, _rev=users.c._rev + 1)
+        )
+        conn.execute(
+            update(tokens)
+            .where(tokens.c.user == row.ID, tokens.c.revoked.is_(None))
+            .values(revoked=ts)
+        )
+    return Response(status_code=204)
+
+
+def routes() -> list[Route]:
+    filters = (
+        Param("team", "team name"),
+        Param("role", "role name"),
+        Param("workAssignable", "true or false", "boolean"),
+        Param("email", "e-mail"),
+        Param("modifiedSince", "changed at or after"),
+        Param("includeAvatar", "include avatars", "boolean"),
+        *PAGING,
+    )
+    return [
+        Route(
+            "GET",
+            "/users",
+            list_users,
+            "List users",
+            returns=USER,
+            many=True,
+            codes=(200, 400, 401, 403),
+            query=filters,
+        ),
+        Route(
+            "GET",
+            "/users/{email:path}",
+            get_user,
+            "One user",
+            returns=USER,
+            codes=(200, 304, 401, 403, 404),
+        ),
+        Route(
+            "POST",
+            "/users",
+            post_user,
+            "Add a user, or change the one with this e-mail",
+            body=USER,
+            returns=USER,
+            codes=(200, 201, 400, 401, 403, 409, 412, 413, 415),
+        ),
+        Route(
+            "PUT",
+            "/users/{email:path}",
+            put_user,
+            "Change a user",
+            body=USER,
+            returns=USER,
+            codes=(200, 400, 401, 403, 404, 409, 412, 413, 415),
+        ),
+        Route(
+            "DELETE",
+            "/users/{email:path}",
+            delete_user,
+            "Deactivate a user",
+            codes=(204, 401, 403, 404, 409, 412),
+        ),
+    ]
