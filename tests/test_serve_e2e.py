@@ -233,3 +233,46 @@ def test_restart_prints_no_secrets(server: Server, tmp_path: Path) -> None:
     out = "".join(lines.queue)
     assert CREDENTIALS_TAG not in out
     assert server.creds["password"] not in out and server.creds["api_key"] not in out
+
+
+def test_jobs_face_over_a_real_socket(server: Server) -> None:
+    """The jobs face on a running server: every scheme, a template in German, a job in English."""
+    schemes = _schemes(server)
+    base = "/main/goana/api/v1"
+    with httpx.Client(base_url=server.base, timeout=30) as client:
+        denied = client.get(f"{base}/jobs")
+        assert denied.status_code == 401 and denied.headers["www-authenticate"].startswith("Basic")
+        for name, headers in schemes.items():
+            assert client.get(f"{base}/statuses", headers=headers).status_code == 200, name
+        admin = schemes["basic-apikey"]
+        made = client.post(
+            f"{base}/jobtemplates",
+            headers={**admin, "Content-Language": "de"},
+            json={
+                "Title": "Pizza Lieferung",
+                "Parameters": [{"Name": "N", "Type": "Text", "Title": "Notiz"}],
+            },
+        )
+        assert made.status_code == 201, made.text
+        job = client.post(
+            f"{base}/jobs",
+            headers=admin,
+            json={
+                "Key": "2024/0001",
+                "JobTemplateTitle": "Pizza Lieferung",
+                "Parameters": [{"Name": "N", "Value": "x"}],
+            },
+        )
+        assert job.status_code == 201, job.text
+        moved = client.post(
+            f"{base}/jobs/2024%2F0001/status", headers=admin, json={"Status": "In Progress"}
+        )
+        assert moved.status_code == 200
+        found = client.get(
+            f"{base}/jobs",
+            headers={**admin, "Accept-Language": "fr"},
+            params={"statusName": "In Progress", "jobTemplateTitle": "Pizza Lieferung"},
+        )
+        assert [j["Key"] for j in found.json()] == ["2024/0001"]
+        assert found.json()[0]["StatusDisplayName"] == "En course"
+        assert client.get(f"{base}/openapi.json").status_code == 200
