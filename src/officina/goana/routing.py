@@ -251,6 +251,9 @@ class Face:
         if not raw.strip():
             raise Problem(400, errors={"body": ["a JSON body is required"]})
         try:
-            return orjson.loads(raw)
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as err:
             raise Problem(400, errors={"body": ["the body is not valid JSON"]}) from err
+        if not isinstance(body, dict):
+            raise Problem(400, errors={"body": ["the body must be a JSON object"]})
+        return body
