@@ -168,3 +168,64 @@ def test_two_workers_agree_on_time_records_and_billing(tmp_path: Path):
             json={"fields": ["lastname"], "filters": {"type": 1}},
         ).json()
         assert {"lastname": "Multi Worker GmbH"} in accounts
+
+
+def test_two_workers_agree_on_jobs(tmp_path: Path):
+    """Jobs written through both workers: every add counted once, one If-Match winner."""
+    with launch("postgres", tmp_path, "--workers", "2") as server:
+        auth = basic("api", server.creds["api_key"])
+        jobs = f"{server.base}/main/goana/api/v1"
+        made = httpx.post(
+            f"{jobs}/jobtemplates",
+            json={"Title": "Service", "Parameters": [{"Name": "N", "Type": "Text", "Title": "N"}]},
+            headers={**auth, "Content-Language": "de"},
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        failures: list[str] = []
+        codes: list[int] = []
+        lock = threading.Lock()
+
+        def writer(n: int) -> None:
+            for i in range(PER_WRITER):
+                body = {"Key": f"W{n}/{i}", "JobTemplateTitle": "Service", "Team": "Crew"}
+                r = httpx.post(f"{jobs}/jobs", json=body, headers=auth, timeout=30)
+                with lock:
+                    if r.status_code != 201:
+                        failures.append(f"{r.status_code} {r.text}")
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not failures, failures[:3]
+        totals = {
+            httpx.get(
+                f"{jobs}/jobs", params={"team": "Crew", "pageSize": 1}, headers=auth, timeout=30
+            ).headers["x-total-count"]
+            for _ in range(10)
+        }
+        assert totals == {str(WRITERS * PER_WRITER)}
+        one = f"{jobs}/jobs/W0%2F0"
+        tags = {httpx.get(one, headers=auth, timeout=30).headers["etag"] for _ in range(10)}
+        assert len(tags) == 1
+        tag = tags.pop()
+
+        def status(n: int) -> None:
+            r = httpx.post(
+                f"{one}/status",
+                json={"Status": "In Progress" if n % 2 else "Done"},
+                headers={**auth, "If-Match": tag},
+                timeout=30,
+            )
+            with lock:
+                codes.append(r.status_code)
+
+        racers = [threading.Thread(target=status, args=(n,)) for n in range(8)]
+        for t in racers:
+            t.start()
+        for t in racers:
+            t.join(timeout=60)
+        assert sorted(codes) == [200] + [412] * 7
+        assert httpx.get(one, headers=auth, timeout=30).headers["etag"] == '"2"'

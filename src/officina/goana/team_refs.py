@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, not_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from officina.core import people
@@ -43,7 +44,26 @@ def resolve(conn: Connection, ctx: Ctx, name: str | None, path: str, errors: Err
     if ctx.setting("goana.auto_create_teams", True) is False:
         errors.add(path, f"no team named {name.strip()!r}")
         return None
-    return people.create_group(conn, name.strip(), creator=ctx.user_id)
+    return create_or_find(conn, name.strip(), ctx.user_id)
+
+
+def create_or_find(conn: Connection, name: str, creator: int | None) -> int:
+    """Create a group, or take the one a concurrent request created a moment ago.
+
+    Two requests naming the same new team would otherwise race for the unique name and the
+    loser would fail; the savepoint lets it step back and use the winner's row.
+    """
+    if conn.dialect.name != "postgresql":  # SQLite runs one writer at a time
+        return people.create_group(conn, name, creator=creator)
+    # The savepoint also covers the case where the other request committed in between.
+    try:
+        with conn.begin_nested():
+            return people.create_group(conn, name, creator=creator)
+    except (IntegrityError, people.PeopleError):
+        row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
+        if row is None:
+            raise
+        return int(row.ID)
 
 
 def names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:

@@ -316,7 +316,7 @@ def _set_groups(
                 continue
             name = f"{ROLE_PREFIX}{role}"
             row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
-            wanted.add(int(row.ID) if row else people.create_group(conn, name, creator=ctx.user_id))
+            wanted.add(int(row.ID) if row else team_refs.create_or_find(conn, name, ctx.user_id))
     if "Teams" in data:
         for i, team in enumerate(data["Teams"] or []):
             gid = team_refs.resolve(conn, ctx, team, f"Teams[{i}]", errors)
