@@ -686,5 +686,38 @@ def import_command(
         print(f"imported {result.rows} rows into {result.entity}")
 
 
+@app.command("demo")
+@_one_line_errors
+def demo_command(
+    name: Annotated[str, typer.Argument(help="Instance to fill.")] = "main",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Fill an instance with a sample company: customers, a project with hours and a
+    billing, and service jobs in German and English."""
+    from rich.progress import Progress
+
+    from officina.demo.client import DemoError, FaceClient
+    from officina.demo.company import PARTS, fill
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        _store(instances, name)
+        client = FaceClient(instances, name)
+        try:
+            with Progress(disable=as_json, transient=True) as bar:
+                task = bar.add_task("sample company", total=len(PARTS))
+                fill(client, lambda label: bar.update(task, advance=1, description=label))
+        except DemoError as err:
+            raise CliError(f"demo data was refused: {err}") from err
+        finally:
+            client.close()
+    if as_json:
+        _emit_json({"instance": name, "parts": [label for label, _ in PARTS]})
+    else:
+        print(f"filled instance {name!r} with the sample company")
+
+
 def main() -> None:
     app(prog_name="officina")
