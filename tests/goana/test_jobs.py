@@ -351,3 +351,92 @@ def test_a_page_of_jobs_is_one_statement(env: Env) -> None:
     assert r.status_code == 200 and len(r.json()) == 4
     assert all(len(j["Parameters"][1]["Contact"]["ContactDetails"]) == 1 for j in r.json())
     assert len(seen) == 1, seen
+
+
+def test_value_types_and_more_filters(env: Env) -> None:
+    c = admin(env)
+    made = c.post(
+        f"{BASE}/jobtemplates",
+        json={
+            "Title": "Typed",
+            "Parameters": [
+                {"Name": "WHEN", "Type": "date", "Title": "When"},
+                {"Name": "COUNT", "Type": "NUMBER", "Title": "Count"},
+                {
+                    "Name": "PARTS",
+                    "Type": "Multiselect",
+                    "Title": "Parts",
+                    "DataCollectionValues": [
+                        {"Key": "A", "Label": "Pipe"},
+                        {"Key": "B", "Label": "Valve"},
+                    ],
+                },
+            ],
+        },
+    )
+    assert made.status_code == 201
+    assert [p["Type"] for p in made.json()["Parameters"]] == ["Date", "Number", "Multiselect"]
+    body = {
+        "Key": "T1",
+        "JobTemplateTitle": "Typed",
+        "Team": "Typed crew",
+        "Parameters": [
+            {"Name": "WHEN", "Value": "2024-05-01"},
+            {"Name": "COUNT", "Value": "2.5"},
+            {"Name": "PARTS", "Key": "A;B"},
+        ],
+    }
+    r = c.post(f"{BASE}/jobs", json=body)
+    assert r.status_code == 201, r.text
+    parts = next(p for p in r.json()["Parameters"] if p["Name"] == "PARTS")
+    assert parts["Key"] == "A;B" and parts["Value"] == "A;B"
+    for name, value in (("WHEN", "May 1st"), ("COUNT", "2,5")):
+        bad = c.post(
+            f"{BASE}/jobs",
+            json={
+                "Key": "T2",
+                "JobTemplateTitle": "Typed",
+                "Parameters": [{"Name": name, "Value": value}],
+            },
+        )
+        assert bad.status_code == 400 and problem_fields(bad) == {"Parameters[0].Value"}
+    bad = c.post(
+        f"{BASE}/jobs",
+        json={
+            "Key": "T2",
+            "JobTemplateTitle": "Typed",
+            "Parameters": [{"Name": "PARTS", "Key": "A;Z"}],
+        },
+    )
+    assert bad.status_code == 400 and problem_fields(bad) == {"Parameters[0].Key"}
+    assert [j["Key"] for j in c.get(f"{BASE}/jobs", params={"team": "typed CREW"}).json()] == ["T1"]
+    assert c.get(f"{BASE}/jobs", params={"team": "elsewhere"}).json() == []
+    assert len(c.get(f"{BASE}/jobs", params={"modifiedSince": "2000-01-01"}).json()) == 1
+    assert c.get(f"{BASE}/jobs", params={"modifiedSince": "2999-01-01"}).json() == []
+    assert [
+        j["Key"] for j in c.get(f"{BASE}/jobs", params=[("key", "T1"), ("key", "nope")]).json()
+    ] == ["T1"]
+    assert c.get(f"{BASE}/jobs", params={"userEmail": ""}).headers["x-total-count"] == "1"
+    r = c.get(f"{BASE}/jobs", params={"userEmail": "ghost@example.com"})
+    assert r.status_code == 400 and problem_fields(r) == {"userEmail"}
+
+
+def test_teams_are_not_created_when_the_setting_is_off(env: Env) -> None:
+    from sqlalchemy import delete, insert
+
+    from officina.core.schema import instance_settings
+
+    c = admin(env)
+    pizza_template(c, "P")
+    with env.store.write() as conn:
+        conn.execute(insert(instance_settings).values(key="goana.auto_create_teams", value=False))
+    try:
+        r = c.post(f"{BASE}/jobs", json={"JobTemplateTitle": "P", "Team": "Nonexistent team"})
+        assert r.status_code == 400 and problem_fields(r) == {"Team"}
+    finally:
+        with env.store.write() as conn:
+            conn.execute(
+                delete(instance_settings).where(
+                    instance_settings.c.key == "goana.auto_create_teams"
+                )
+            )
