@@ -22,6 +22,9 @@ from officina.core.store import Instances
 from officina.flow.routes import mount as flow_routes
 from officina.goana.face import mount as goana_routes
 from officina.migrations.runner import upgrade
+from officina.ops import health
+from officina.ops.metrics import Metrics
+from officina.ops.requests import Observed, configure_logging
 from officina.settings import Settings
 from officina.zeyos import auth_routes as zeyos_auth
 from officina.zeyos import http as zeyos_http
@@ -44,10 +47,6 @@ async def _index(request: Request) -> Response:
             "instances": len(instances.names()),
         }
     )
-
-
-async def _healthz(request: Request) -> Response:
-    return _json({"status": "ok"})
 
 
 def face_urls(base: str, instance: str) -> dict[str, str]:
@@ -77,7 +76,9 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
 
     routes: list[BaseRoute] = [
         Route("/", _index, methods=["GET"]),
-        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
         *zeyos_auth.routes(),
         *zeyos_http.routes(),
         *flow_routes(),
@@ -90,4 +91,7 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     app.router.redirect_slashes = False
     app.state.instances = store_index
     app.state.settings = settings
+    app.state.metrics = Metrics()
+    configure_logging(settings.log_level)
+    app.add_middleware(Observed, metrics=app.state.metrics)
     return app

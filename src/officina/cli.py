@@ -216,6 +216,7 @@ def _export(settings: Settings) -> None:
     os.environ["OFFICINA_SCHEMA_PREFIX"] = settings.schema_prefix
     os.environ["OFFICINA_LOG_LEVEL"] = settings.log_level
     os.environ["OFFICINA_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
+    os.environ["OFFICINA_METRICS_TOKEN"] = settings.metrics_token or ""
 
 
 def _server_options(settings: Settings) -> dict[str, Any]:
@@ -226,6 +227,10 @@ def _server_options(settings: Settings) -> dict[str, Any]:
         "loop": "uvloop" if has("uvloop") else "asyncio",
         "http": "httptools" if has("httptools") else "h11",
         "log_level": settings.log_level,
+        # officina writes its own access log: JSON lines with request ids, no query strings.
+        "access_log": False,
+        # In-flight requests get this long to finish after SIGTERM.
+        "timeout_graceful_shutdown": 30,
     }
 
 

@@ -34,6 +34,8 @@ class Settings:
     # so several officina deployments or test runs can share one database.
     schema_prefix: str = ""
     log_level: str = "info"
+    # Bearer token a Prometheus scraper presents at /metrics; unset: local machine only.
+    metrics_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +62,8 @@ class Settings:
             env["schema_prefix"] = v
         if (v := _env("LOG_LEVEL")) is not None:
             env["log_level"] = v
+        if (v := _env("METRICS_TOKEN")) is not None:
+            env["metrics_token"] = v or None
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(base, **env)
 

@@ -1,0 +1,1 @@
+"""Running officina: request ids, access logs, metrics and health checks for every face."""

@@ -1,0 +1,142 @@
+"""One ASGI layer around every face: a request id, a JSON access log line, metrics.
+
+The request id comes from the client's ``X-Request-ID`` when it is a short token, otherwise
+a new one; it is echoed in the response and attached to every log line written while the
+request runs, so one request can be followed through the logs. Query strings and headers are
+never logged: they may carry credentials.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from officina.ops.metrics import Metrics
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_TOKEN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_FACES = (
+    ("/api/v1/", "/api/v1"),
+    ("/auth/v1", "/auth/v1"),
+    ("/oauth2/v1", "/oauth2/v1"),
+    ("/flow/api/v1", "/flow/api/v1"),
+    ("/goana/api/v1", "/goana/api/v1"),
+)
+access_log = logging.getLogger("officina.access")
+
+
+def route_of(path: str) -> str:
+    """The template a path belongs to: instance, face, collection; ids become ``{id}``."""
+    if path in ("/", "/healthz", "/readyz", "/metrics"):
+        return path
+    parts = path.strip("/").split("/")
+    if len(parts) < 2:
+        return "{unmatched}"
+    rest = "/" + "/".join(parts[1:])
+    for marker, base in _FACES:
+        if rest.startswith(base) and (rest == base or rest.startswith(base + "/")):
+            tail = [p for p in rest[len(base) :].split("/") if p]
+            if not tail:
+                return "/{instance}" + base
+            shown = tail[0] if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,40}", tail[0]) else "{id}"
+            more = "/{id}" if len(tail) > 1 else ""
+            return "/{instance}" + base + "/" + shown + more
+        del marker
+    return "{unmatched}"
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: what log collectors parse without configuration."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", REQUEST_ID.get()),
+            "message": record.getMessage(),
+        }
+        extra = getattr(record, "access", None)
+        if isinstance(extra, dict):
+            data.update(extra)
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(level: str) -> None:
+    """JSON lines on stderr for officina's own loggers (idempotent)."""
+    root = logging.getLogger("officina")
+    if any(getattr(h, "officina_json", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    handler.officina_json = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
+    root.propagate = False
+
+
+class Observed:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _TOKEN.match(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            seconds = time.perf_counter() - started
+            path = scope.get("path", "")
+            method = scope.get("method", "")
+            route = route_of(path)
+            self.metrics.observe(method, route, status, seconds)
+            client = scope.get("client") or ("", 0)
+            access_log.info(
+                "%s %s %s",
+                method,
+                route,
+                status,
+                extra={
+                    "access": {
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 3),
+                        "client": client[0],
+                    }
+                },
+            )
+            REQUEST_ID.reset(token)
