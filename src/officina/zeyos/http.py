@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from officina import __version__
-from officina.core.auth import SESSION_COOKIE, Principal, authenticate
+from officina.core.auth import SESSION_COOKIE, AuthError, AuthFailure, Principal, authenticate
 from officina.core.errors import HttpError, bad_request, forbidden, method_not_allowed, not_found
 from officina.core.people import MODULES, read_settings
 from officina.core.schema import applications
@@ -103,6 +103,12 @@ def _principal(conn: Connection, request: Request) -> Principal:
     if principal.scheme == "session" and request.method not in ("GET", "HEAD"):
         _same_origin(request)
     return principal
+
+
+def _require_credentials(request: Request) -> None:
+    """Anonymous requests are refused before anything about their input is judged."""
+    if not request.headers.get("authorization") and not request.cookies.get(SESSION_COOKIE):
+        raise AuthError(AuthFailure.MISSING)
 
 
 def _same_origin(request: Request) -> None:
@@ -208,6 +214,7 @@ async def collection(request: Request) -> Response:
     store = _store(request)
     entity = _entity(request, store)
     op = _operation(entity, "collection", request.method)
+    _require_credentials(request)
     body = await _read_body(request)
     if op == Op.LIST:
         if body is None:
@@ -285,6 +292,7 @@ async def item(request: Request) -> Response:
     store = _store(request)
     entity = _entity(request, store)
     op = _operation(entity, "item", request.method)
+    _require_credentials(request)
     row_id = _row_id(request, entity)
 
     if op in (Op.GET, Op.HEAD):
