@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from officina import __version__
+from officina.core import throttle
 from officina.core.store import Instances
 from officina.flow.routes import mount as flow_routes
 from officina.goana.face import mount as goana_routes
@@ -87,6 +88,11 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     ]
     LIMITS.binfile_bytes = settings.max_binfile_bytes
     LIMITS.statement_seconds = settings.statement_timeout
+    throttle.configure(
+        settings.login_max_failures,
+        settings.login_max_failures_per_address,
+        settings.login_window_seconds,
+    )
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.redirect_slashes = False
     app.state.instances = store_index

@@ -217,6 +217,11 @@ def _export(settings: Settings) -> None:
     os.environ["OFFICINA_LOG_LEVEL"] = settings.log_level
     os.environ["OFFICINA_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
     os.environ["OFFICINA_METRICS_TOKEN"] = settings.metrics_token or ""
+    os.environ["OFFICINA_LOGIN_MAX_FAILURES"] = str(settings.login_max_failures)
+    os.environ["OFFICINA_LOGIN_MAX_FAILURES_PER_ADDRESS"] = str(
+        settings.login_max_failures_per_address
+    )
+    os.environ["OFFICINA_LOGIN_WINDOW_SECONDS"] = str(settings.login_window_seconds)
 
 
 def _server_options(settings: Settings) -> dict[str, Any]:

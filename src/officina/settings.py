@@ -34,6 +34,10 @@ class Settings:
     # so several officina deployments or test runs can share one database.
     schema_prefix: str = ""
     log_level: str = "info"
+    # Failed sign-ins allowed per account and per client address within the window.
+    login_max_failures: int = 10
+    login_max_failures_per_address: int = 100
+    login_window_seconds: int = 15 * 60
     # Bearer token a Prometheus scraper presents at /metrics; unset: local machine only.
     metrics_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +66,12 @@ class Settings:
             env["schema_prefix"] = v
         if (v := _env("LOG_LEVEL")) is not None:
             env["log_level"] = v
+        if (v := _env("LOGIN_MAX_FAILURES")) is not None:
+            env["login_max_failures"] = int(v)
+        if (v := _env("LOGIN_MAX_FAILURES_PER_ADDRESS")) is not None:
+            env["login_max_failures_per_address"] = int(v)
+        if (v := _env("LOGIN_WINDOW_SECONDS")) is not None:
+            env["login_window_seconds"] = int(v)
         if (v := _env("METRICS_TOKEN")) is not None:
             env["metrics_token"] = v or None
         env.update({k: v for k, v in overrides.items() if v is not None})

@@ -6,6 +6,7 @@ them here is what lets one Alembic history describe the whole store.
 
 from __future__ import annotations
 
+import officina.core.throttle
 import officina.core.translations
 import officina.flow.tables
 import officina.goana.tables

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from officina.core import throttle
 from officina.core.auth import (
     SESSION_COOKIE,
     AuthError,
@@ -33,7 +34,6 @@ from officina.core.auth import (
     Principal,
     authenticate,
     bearer_secret,
-    password_principal,
     revoke_token,
 )
 from officina.core.clock import now
@@ -188,12 +188,12 @@ def _application(conn: Connection, appsecret: str, p: Principal) -> int:
     return int(row.ID)
 
 
-def login(store: Store, req: LoginRequest) -> dict[str, Any]:
+def login(store: Store, req: LoginRequest, address: str = "") -> dict[str, Any]:
     # Password hashing is slow on purpose: check it outside the write transaction.
+    principal = throttle.check_password(store, req.name, req.password, "login", address)
+    if principal is None:
+        raise _invalid_credentials()
     with store.read() as conn:
-        principal = password_principal(conn, req.name, req.password, "login")
-        if principal is None:
-            raise _invalid_credentials()
         app_id = _application(conn, req.appsecret, principal) if req.appsecret else None
     user_id = principal.user_id
     with store.write() as conn:
@@ -237,7 +237,8 @@ async def login_endpoint(request: Request) -> Response:
         raise method_not_allowed(["POST"])
     store = await _in_store(request, _same)
     req = parse_login(await _login_fields(request), request.app.state.settings)
-    data = await run_in_threadpool(login, store, req)
+    address = request.client.host if request.client else ""
+    data = await run_in_threadpool(login, store, req, address)
     return json_response(data, headers={"Cache-Control": "no-store"})
 
 

@@ -22,9 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from officina.core import throttle
 from officina.core.applications import Client, find_client
 from officina.core.auth import SESSION_COOKIE, AuthError, Principal, authenticate
-from officina.core.auth import password_principal as check_password
 from officina.core.errors import HttpError, method_not_allowed, not_found, payload_too_large
 from officina.core.ids import new_secret
 from officina.core.sessions import create_session
@@ -255,8 +255,9 @@ async def _decide(request: Request, store: Store) -> Response:
     if decision == "deny":
         return answer(req, {"error": "access_denied", "error_description": "Denied by the user"})
     if signing_in:
+        address = request.client.host if request.client else ""
         who = await run_in_threadpool(
-            _check_login, store, form.get("login", ""), form.get("password", "")
+            _check_login, store, form.get("login", ""), form.get("password", ""), address
         )
         if isinstance(who, str):
             return _login_form(request, req, who)
@@ -278,12 +279,16 @@ async def _decide(request: Request, store: Store) -> Response:
     return response
 
 
-def _check_login(store: Store, login: str, password: str) -> Principal | str:
+def _check_login(store: Store, login: str, password: str, address: str) -> Principal | str:
     """The signed-in user, or the message to show on the form again."""
     if not login or not password:
         return "Enter your e-mail or user name and your password."
-    with store.read() as conn:
-        who = check_password(conn, login, password, "session")
+    try:
+        who = throttle.check_password(store, login, password, "session", address)
+    except HttpError as err:
+        if err.status != 429:
+            raise
+        return "Too many failed sign-ins. Please wait a few minutes and try again."
     if who is None:
         return "Invalid credentials."
     if who.apionly:

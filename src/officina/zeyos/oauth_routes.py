@@ -28,8 +28,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from officina.core import throttle
 from officina.core.applications import Client, verify_client
-from officina.core.auth import SESSION_COOKIE, authenticate, password_principal
+from officina.core.auth import SESSION_COOKIE, authenticate
 from officina.core.errors import HttpError, method_not_allowed, not_found
 from officina.core.store import Store
 from officina.zeyos import oauth_grants as grants
@@ -171,10 +172,9 @@ def _committed(store: Store, fn: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-def _password(store: Store, client: Client, username: str, password: str) -> Any:
+def _password(store: Store, client: Client, username: str, password: str, address: str) -> Any:
     # The slow password check runs before the write transaction opens.
-    with store.read() as conn:
-        principal = password_principal(conn, username, password, "bearer")
+    principal = throttle.check_password(store, username, password, "bearer", address)
     if principal is None:
         raise invalid_grant("Invalid credentials")
     if not client.may_be_used_by(principal):
@@ -203,7 +203,8 @@ async def token(request: Request) -> Response:
     elif grant_type == "password":
         username = _required(fields, "username")
         password = _required(fields, "password")
-        data = await run_in_threadpool(_password, store, client, username, password)
+        address = request.client.host if request.client else ""
+        data = await run_in_threadpool(_password, store, client, username, password, address)
     else:
         raise OAuthError(
             400, "unsupported_grant_type", f"Bad Request: Unsupported grant_type '{grant_type}'"
