@@ -20,6 +20,7 @@ from officina.flow.http import (
     etag_of,
     flag,
     ids_param,
+    lock_row,
     no_content,
     ok,
 )
@@ -95,6 +96,10 @@ def _stored(conn: Any, billing_id: str, request: Request) -> Any:
     if row is None:
         raise not_found("billing")
     if request.headers.get("if-match") is not None:
+        lock_row(conn, billings.c.id, billing_id)
+        row = billing.load(conn, billing_id)
+        if row is None:  # deleted by the writer we waited for
+            raise not_found("billing")
         check_if_match(request, billing.serialize(conn, [row], False, False, False)[0])
     return row
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from officina.core.clock import now
 from officina.flow import customers, search
 from officina.flow.context import Ctx
-from officina.flow.customer_ids import account_of
+from officina.flow.customer_ids import account_of, accounts
 from officina.flow.errors import not_found
 from officina.flow.http import (
     check_if_match,
@@ -19,6 +19,7 @@ from officina.flow.http import (
     etag_of,
     flag,
     ids_param,
+    lock_row,
     no_content,
     ok,
 )
@@ -60,6 +61,7 @@ def _account(conn: Any, customer_id: str, request: Request) -> int:
     if account is None:
         raise not_found("customer")
     if request.headers.get("if-match") is not None:
+        lock_row(conn, accounts().c.ID, account)
         check_if_match(request, customers.fetch_one(conn, account))
     return account
 

@@ -25,6 +25,7 @@ from officina.flow.http import (
     created,
     etag_of,
     ids_param,
+    lock_row,
     no_content,
     ok,
     signed,
@@ -73,6 +74,10 @@ def _lookup_routes(t: Table, lk: Lookup) -> None:
         if row is None:
             raise not_found(lk.noun)
         if request.headers.get("if-match") is not None:
+            lock_row(conn, lk.table.c.id, item_id)
+            row = lk.load(conn, item_id)
+            if row is None:  # deleted by the writer we waited for
+                raise not_found(lk.noun)
             check_if_match(request, lk.serialize(row))
         return row
 

@@ -18,6 +18,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -63,6 +65,15 @@ def error_response(err: FlowError) -> Response:
 def etag_of(data: Any) -> str:
     """Weak validator of one object's JSON (the object has no row version of its own)."""
     return 'W/"' + hashlib.sha1(orjson.dumps(data)).hexdigest() + '"'
+
+
+def lock_row(conn: Connection, column: Any, value: Any) -> None:
+    """Hold the row until the transaction ends, so a concurrent writer waits for us.
+
+    Without it, two writers holding the same ``If-Match`` could both read the old version
+    and both succeed; with it, the second reads the first one's result and gets 412.
+    """
+    conn.execute(select(column).where(column == value).with_for_update())
 
 
 def check_if_match(request: Request, current: Any) -> None:

@@ -23,6 +23,7 @@ from officina.flow.http import (
     etag_of,
     flag,
     ids_param,
+    lock_row,
     no_content,
     ok,
     signed,
@@ -39,6 +40,7 @@ from officina.flow.params import (
     Writer,
     path_id,
 )
+from officina.flow.tables import nodes as nodes_table
 
 NOUNS = {
     "projectFolder": "project folder",
@@ -86,6 +88,7 @@ def _row(conn: Any, node_type: str, node_id: str, request: Request) -> Any:
     if row is None:
         raise not_found(NOUNS[node_type])
     if request.headers.get("if-match") is not None:
+        lock_row(conn, nodes_table.c.id, node_id)
         check_if_match(request, node_view.fetch_one(conn, node_type, node_id))
     return row
 
