@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -193,6 +193,11 @@ class FlowRoute(APIRoute):
                 return error_response(FlowError(err.status, "error", err.message))
             except StarletteHTTPException as err:
                 return error_response(FlowError(err.status_code, "error", str(err.detail)))
+            except DataError:
+                # A value the store cannot hold (a NUL character, a number out of range).
+                return error_response(
+                    bad_request("a value cannot be stored (invalid character or range)")
+                )
             except IntegrityError:
                 # Two writers raced for the same id or reference; the loser changed nothing.
                 return error_response(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -224,6 +224,10 @@ class Face:
             raise
         except HttpError as err:
             raise Problem(err.status, err.message, headers=err.headers) from err
+        except DataError as err:
+            raise Problem(
+                400, "a value cannot be stored (invalid character or out of range)"
+            ) from err
         except IntegrityError as err:
             raise Problem(409, "the request conflicts with a concurrent change") from err
         except Exception as err:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DataError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -77,6 +78,9 @@ def guarded(handler: Handler) -> Handler:
             return error_response(err.status, err.message, err.headers or None, head=head)
         except AuthError as err:
             return auth_error_response(request.path_params.get("instance", ""), err, head=head)
+        except DataError:
+            # A value the store cannot hold (a NUL character, a number out of range).
+            return error_response(400, "Bad Request: Invalid value", head=head)
         except Exception:
             request_id = uuid.uuid4().hex
             log.exception("unhandled error, request id %s", request_id)
