@@ -14,14 +14,18 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from officina import __version__
 from officina.core import throttle
 from officina.core.store import Instances
+from officina.flow.errors import FlowError
+from officina.flow.http import error_response as flow_error
 from officina.flow.routes import mount as flow_routes
 from officina.goana.face import mount as goana_routes
+from officina.goana.problems import Problem
 from officina.migrations.runner import upgrade
 from officina.ops import health
 from officina.ops.metrics import Metrics
@@ -48,6 +52,20 @@ async def _index(request: Request) -> Response:
             "instances": len(instances.names()),
         }
     )
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    """A path no route takes (for instance one with control characters) still gets the
+    error format of the face its prefix names."""
+    path = scope.get("path", "")
+    response: Response
+    if "/goana/api/v1" in path:
+        response = Problem(404, "no such resource").response()
+    elif "/flow/api/v1" in path:
+        response = flow_error(FlowError(404, "not_found", "no such resource"))
+    else:
+        response = PlainTextResponse("Not Found", status_code=404)
+    await response(scope, receive, send)
 
 
 def face_urls(base: str, instance: str) -> dict[str, str]:
@@ -95,6 +113,7 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     )
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.redirect_slashes = False
+    app.router.default = _not_found
     app.state.instances = store_index
     app.state.settings = settings
     app.state.metrics = Metrics()

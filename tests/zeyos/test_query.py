@@ -414,3 +414,10 @@ def test_export_as_csv_is_admin_only_and_unbounded(admin, data, env):
     assert len(limited.text.splitlines()) == 3
     _, headers = env.user({"accounts": True})
     error(env.client(headers).post(f"{API}/accounts", json={"export": True}), 403)
+
+
+def test_query_searches_array_columns_as_text(admin) -> None:  # type: ignore[no-untyped-def]
+    """Stock transactions search their serial numbers (a JSON array) too."""
+    r = admin.post("/main/api/v1/stocktransactions", json={"query": "SN-1"})
+    assert r.status_code == 200, r.text
+    assert r.json() == []

@@ -171,7 +171,7 @@ class Face:
     async def handle(self, request: Request) -> Response:
         path = request.url.path
         rest = path.split(MARKER, 1)[1] if MARKER in path else path
-        rest = "/" + rest.strip("/") if rest.strip("/") else "/"
+        rest = rest or "/"
         instance = request.path_params.get("instance", "")
         store = self.instances(request).lookup(instance)
         if store is None:

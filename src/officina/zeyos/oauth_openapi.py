@@ -194,6 +194,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body("token-revoke-introspect"),
                 "responses": {
                     "200": {"description": "Done (also for unknown tokens)"},
+                    "400": _error("Missing token parameter", "invalid_request"),
                     "401": unauthorized,
                 },
             }
@@ -224,6 +225,7 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
+                    "400": _error("Missing token parameter", "invalid_request"),
                     "401": unauthorized,
                 },
             }

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Select,
+    Text,
     and_,
+    cast,
     false,
     func,
     literal,
@@ -360,7 +362,11 @@ class Compiler:
             terms = text.split()
         if len(terms) > MAX_TERMS:
             raise bad_request("Invalid query: too many terms")
-        columns = [self.base.c[c] for c in self.entity.searchable if self.entity.field(c)]
+        columns = [
+            self._searchable(self.base.c[c], self.entity.field(c))
+            for c in self.entity.searchable
+            if self.entity.field(c)
+        ]
         if not columns:
             return false()
         clauses = []
@@ -369,6 +375,13 @@ class Compiler:
             pattern = lowered(literal(f"%{escaped}%"))
             clauses.append(or_(*[lowered(c).like(pattern, escape="\\") for c in columns]))
         return and_(*clauses)
+
+    @staticmethod
+    def _searchable(column: Any, field: Field | None) -> Any:
+        """Structured columns (JSON arrays such as serial numbers) are searched as text."""
+        if field is not None and field.kind in STRUCTURED_KINDS:
+            return cast(column, Text)
+        return column
 
     # -- sort -----------------------------------------------------------------------------
 
