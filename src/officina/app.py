@@ -106,6 +106,9 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     ]
     LIMITS.binfile_bytes = settings.max_binfile_bytes
     LIMITS.statement_seconds = settings.statement_timeout
+    LIMITS.filter_depth = settings.max_filter_depth
+    LIMITS.filter_conditions = settings.max_filter_conditions
+    LIMITS.in_items = settings.max_in_items
     throttle.configure(
         settings.login_max_failures,
         settings.login_max_failures_per_address,

@@ -217,6 +217,9 @@ def _export(settings: Settings) -> None:
     os.environ["OFFICINA_LOG_LEVEL"] = settings.log_level
     os.environ["OFFICINA_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
     os.environ["OFFICINA_METRICS_TOKEN"] = settings.metrics_token or ""
+    os.environ["OFFICINA_MAX_FILTER_DEPTH"] = str(settings.max_filter_depth)
+    os.environ["OFFICINA_MAX_FILTER_CONDITIONS"] = str(settings.max_filter_conditions)
+    os.environ["OFFICINA_MAX_IN_ITEMS"] = str(settings.max_in_items)
     os.environ["OFFICINA_LOGIN_MAX_FAILURES"] = str(settings.login_max_failures)
     os.environ["OFFICINA_LOGIN_MAX_FAILURES_PER_ADDRESS"] = str(
         settings.login_max_failures_per_address

@@ -34,6 +34,10 @@ class Settings:
     # so several officina deployments or test runs can share one database.
     schema_prefix: str = ""
     log_level: str = "info"
+    # Query complexity limits of the records face (400 beyond them).
+    max_filter_depth: int = 16
+    max_filter_conditions: int = 256
+    max_in_items: int = 10000
     # Failed sign-ins allowed per account and per client address within the window.
     login_max_failures: int = 10
     login_max_failures_per_address: int = 100
@@ -66,6 +70,12 @@ class Settings:
             env["schema_prefix"] = v
         if (v := _env("LOG_LEVEL")) is not None:
             env["log_level"] = v
+        if (v := _env("MAX_FILTER_DEPTH")) is not None:
+            env["max_filter_depth"] = int(v)
+        if (v := _env("MAX_FILTER_CONDITIONS")) is not None:
+            env["max_filter_conditions"] = int(v)
+        if (v := _env("MAX_IN_ITEMS")) is not None:
+            env["max_in_items"] = int(v)
         if (v := _env("LOGIN_MAX_FAILURES")) is not None:
             env["login_max_failures"] = int(v)
         if (v := _env("LOGIN_MAX_FAILURES_PER_ADDRESS")) is not None:

@@ -39,7 +39,7 @@ REGEX_BOMBS = ["(a+)+$", "(a|aa)+$", "(.*a){30}", "([a-zA-Z]+)*$", "(a|a?)+$"]
 
 def _nested(depth: int) -> str:
     """A filter nested ``depth`` levels deep, as text (too deep for Python's own encoder)."""
-    return '{"filter": ' + '{"AND": [' * depth + '{"lastname": "x"}' + "]}" * depth + "}"
+    return '{"filter": ' + '["AND", ' * depth + '{"lastname": "x"}' + "]" * depth + "}"
 
 
 def _ok(r: Any, *allowed: int) -> None:
@@ -180,3 +180,29 @@ def test_hostile_headers(seeded: TestClient, env: Env) -> None:
         )
     _ok(seeded.get("/main/api/v1/accounts/1", headers={"If-None-Match": "x" * 10_000}))
     _ok(seeded.put("/main/goana/api/v1/jobs/x", json={}, headers={"If-Match": '"' * 1000}))
+
+
+def test_query_complexity_limits_are_configurable(env: Env) -> None:
+    import dataclasses
+
+    from officina.app import build_app
+    from officina.zeyos.limits import LIMITS
+
+    saved = dataclasses.replace(LIMITS)
+    try:
+        strict = dataclasses.replace(
+            env.settings, max_filter_conditions=2, max_filter_depth=2, max_in_items=3
+        )
+        c = TestClient(build_app(strict, env.instances), headers=env.admin_headers)
+        three = {"filter": {"lastname": "a", "firstname": "b", "currency": "EUR"}}
+        r = c.post("/main/api/v1/accounts", json=three)
+        assert r.status_code == 400 and "conditions" in r.text
+        r = c.post("/main/api/v1/accounts", json={"filter": {"ID": {"IN": [1, 2, 3, 4]}}})
+        assert r.status_code == 400 and "IN" in r.text
+        r = c.post("/main/api/v1/accounts", json={"filter": ["AND", ["OR", {"lastname": "a"}]]})
+        assert r.status_code == 400 and "deeply" in r.text
+    finally:
+        for name, value in dataclasses.asdict(saved).items():
+            setattr(LIMITS, name, value)
+    c = env.client(env.admin_headers)
+    assert c.post("/main/api/v1/accounts", json=three).status_code == 200

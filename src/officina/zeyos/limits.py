@@ -15,6 +15,10 @@ class Limits:
     binfile_bytes: int = 32 * 1024 * 1024
     # Longest a list query may run before it is cancelled (503 + Retry-After), in seconds.
     statement_seconds: float = 30.0
+    # Query complexity: filter nesting, filter conditions, values of one IN list.
+    filter_depth: int = 16
+    filter_conditions: int = 256
+    in_items: int = 10000
 
 
 LIMITS = Limits()

@@ -32,6 +32,7 @@ from officina.core.auth import Principal
 from officina.core.errors import HttpError, bad_request, short
 from officina.core.sqlfuncs import byte_order, check_regex, lowered, regex_imatch, regex_match
 from officina.zeyos import access
+from officina.zeyos.limits import LIMITS
 from officina.zeyos.registry import ENTITIES
 from officina.zeyos.registry.model import (
     EXPANDABLE_KINDS,
@@ -48,9 +49,6 @@ from officina.zeyos.values import as_float, as_int, as_text
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
-MAX_DEPTH = 16
-MAX_CONDITIONS = 256
-MAX_IN_ITEMS = 10000
 MAX_FIELDS = 256
 MAX_SORT = 16
 MAX_EXPAND = 32
@@ -203,7 +201,7 @@ class Compiler:
     # -- filters --------------------------------------------------------------------------
 
     def filter(self, node: Any, depth: int = 1) -> ColumnElement[bool]:
-        if depth > MAX_DEPTH:
+        if depth > LIMITS.filter_depth:
             raise bad_request("Filter nested too deeply")
         if isinstance(node, list):
             return self._group(node, depth)
@@ -254,7 +252,7 @@ class Compiler:
 
     def _count(self) -> None:
         self._conditions += 1
-        if self._conditions > MAX_CONDITIONS:
+        if self._conditions > LIMITS.filter_conditions:
             raise bad_request("Too many filter conditions")
 
     def _op(self, col: Resolved, op: str, operand: Any) -> ColumnElement[bool]:
@@ -324,7 +322,7 @@ class Compiler:
                 operand = [operand[k] for k in sorted(operand, key=int)]
             else:
                 operand = [operand]
-        if len(operand) > MAX_IN_ITEMS:
+        if len(operand) > LIMITS.in_items:
             raise bad_request("Too many values in IN filter")
         has_null = any(item is None for item in operand)
         items = [item for item in operand if item is not None]
