@@ -703,33 +703,60 @@ def import_command(
 @_one_line_errors
 def demo_command(
     name: Annotated[str, typer.Argument(help="Instance to fill.")] = "main",
+    size: Annotated[
+        int | None,
+        typer.Option(
+            help="Instead of the sample company: N accounts with contacts, a tree of N work "
+            "packages and N time records, for benchmarks.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Fill an instance with a sample company: customers, a project with hours and a
-    billing, and service jobs in German and English."""
+    billing, and service jobs in German and English (or, with --size, benchmark data)."""
     from rich.progress import Progress
 
     from officina.demo.client import DemoError, FaceClient
     from officina.demo.company import PARTS, fill
 
+    if size is not None and size < 1:
+        raise CliError("--size must be at least 1")
     settings = _settings(data_dir, database_url)
     with _open(settings) as instances:
-        _store(instances, name)
+        store = _store(instances, name)
         client = FaceClient(instances, name)
         try:
-            with Progress(disable=as_json, transient=True) as bar:
-                task = bar.add_task("sample company", total=len(PARTS))
-                fill(client, lambda label: bar.update(task, advance=1, description=label))
+            with Progress(disable=as_json, transient=not as_json) as bar:
+                if size is None:
+                    task = bar.add_task("sample company", total=len(PARTS))
+                    fill(client, lambda label: bar.update(task, advance=1, description=label))
+                else:
+                    _scale(client, store, size, bar)
         except DemoError as err:
             raise CliError(f"demo data was refused: {err}") from err
         finally:
             client.close()
     if as_json:
-        _emit_json({"instance": name, "parts": [label for label, _ in PARTS]})
-    else:
+        _emit_json({"instance": name, "size": size, "parts": [label for label, _ in PARTS]})
+    elif size is None:
         print(f"filled instance {name!r} with the sample company")
+    else:
+        print(f"filled instance {name!r} with {size} accounts, work packages and time records")
+
+
+def _scale(client: Any, store: Store, size: int, bar: Any) -> None:
+    from officina.demo import scale
+
+    def step(label: str) -> Callable[[int], None]:
+        task = bar.add_task(label, total=size)
+        return lambda n: bar.advance(task, n)
+
+    scale.accounts_and_contacts(client, store, size, step("accounts and contacts"))
+    packages = scale.project_tree(client, store, size, step("work packages"))
+    scale.time_tracking(client, store, size, packages, step("time records"))
 
 
 def main() -> None:

@@ -60,6 +60,8 @@ def test_access_log_is_json_with_the_request_id_and_no_secrets(env: Env) -> None
     handler.addFilter(RequestIdFilter())
     logger = logging.getLogger("officina.access")
     logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
     try:
         secret = "very-secret-password-1"
         c = env.client(basic("admin@example.com", secret))
@@ -69,6 +71,7 @@ def test_access_log_is_json_with_the_request_id_and_no_secrets(env: Env) -> None
         assert r.status_code == 401
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
     mine = [line for line in lines if line["request_id"] == "trace-me"]
     assert len(mine) == 1

@@ -4,6 +4,7 @@ client's data and nothing in the store is written behind the APIs' backs."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -29,6 +30,10 @@ class FaceClient:
             admin_id = _first_admin(conn)
             self.key = people.create_api_key(conn, admin_id, "demo")
         app = build_app(instances.settings, instances)
+        # A command-line tool prints its own progress and errors, not a server's log lines.
+        self.quiet = logging.getLogger("officina")
+        self.level = self.quiet.level
+        self.quiet.setLevel(logging.ERROR)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
         self.http = httpx.AsyncClient(
             transport=transport,
@@ -56,6 +61,7 @@ class FaceClient:
         return response.json() if response.content else None
 
     def close(self) -> None:
+        self.quiet.setLevel(self.level)
         self.loop.run_until_complete(self.http.aclose())
         self.loop.close()
         with self.store.write() as conn:

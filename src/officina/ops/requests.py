@@ -12,6 +12,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from typing import Any
@@ -77,12 +78,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record, not at creation
+    (an embedding program or a test runner may swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
     """JSON lines on stderr for officina's own loggers (idempotent)."""
     root = logging.getLogger("officina")
     if any(getattr(h, "officina_json", False) for h in root.handlers):
         return
-    handler = logging.StreamHandler()
+    handler = _CurrentStderr()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
     handler.officina_json = True  # type: ignore[attr-defined]
