@@ -24,6 +24,7 @@ from officina.zeyos.tables import table
 CHUNK = 5000
 CITIES = ["Zürich", "Bern", "Basel", "Luzern", "Zug", "Genf", "Lausanne", "Lugano", "Chur", "Thun"]
 WORK_PACKAGES_PER_GROUP = 50
+BILLABLE_PACKAGES = 1000
 
 
 def _chunks(total: int) -> Iterator[tuple[int, int]]:
@@ -157,7 +158,8 @@ def project_tree(
 def time_tracking(
     c: FaceClient, store: Store, size: int, packages: list[str], advance: Callable[[int], None]
 ) -> None:
-    """``size`` time records spread over the work packages and over a year."""
+    """``size`` time records spread over a year and over the first thousand work packages,
+    so one billing (whose request names its work packages) can take all of them."""
     users = c.call("GET", "/flow/api/v1/users")
     record = c.call(
         "POST",
@@ -172,11 +174,12 @@ def time_tracking(
     with store.read() as conn:
         template = _row(conn, time_records, time_records.c.id, record)
     rng = random.Random(11)
+    billed = packages[:BILLABLE_PACKAGES]
     for _start, count in _chunks(size - 1):
         rows = []
         for _ in range(count):
             begin = 1_700_000_000 + rng.randrange(0, 365 * 86400 // 900) * 900
-            package = packages[rng.randrange(len(packages))]
+            package = billed[rng.randrange(len(billed))]
             rows.append(
                 {
                     **template,
