@@ -11,6 +11,7 @@ import functools
 import importlib.util
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -242,6 +243,13 @@ def _server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _stopped(signum: int, frame: Any) -> None:
+    """A SIGTERM is the ordinary way to stop the server: once uvicorn has let the requests
+    in flight finish it raises the signal again, and the process should then exit 0 (a
+    service manager reads anything else as a failure)."""
+    raise SystemExit(0)
+
+
 @app.command()
 @_one_line_errors
 def serve(
@@ -282,6 +290,7 @@ def serve(
             _console().print(f"officina: serving {len(names)} instance(s) at {base}")
         options = _server_options(settings)
         if settings.workers == 1:
+            signal.signal(signal.SIGTERM, _stopped)
             uvicorn.run(asgi, **options)
             return
     finally:
