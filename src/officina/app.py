@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from officina import __version__
 from officina.core import throttle
+from officina.core.basic_throttle import BasicThrottle
 from officina.core.store import Instances
 from officina.flow.errors import FlowError
 from officina.flow.http import error_response as flow_error
@@ -37,8 +38,10 @@ from officina.zeyos import oauth_routes as zeyos_oauth
 from officina.zeyos.limits import LIMITS
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 async def _index(request: Request) -> Response:
@@ -66,6 +69,30 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     else:
         response = PlainTextResponse("Not Found", status_code=404)
     await response(scope, receive, send)
+
+
+def _too_many_sign_ins(path: str, seconds: int) -> Response:
+    """A 429 for ``Basic login:password`` past the sign-in limit, in the dialect of the face
+    the path names."""
+    refused = throttle.too_many(seconds)
+    if "/goana/api/v1" in path:
+        return Problem(429, refused.message, headers=refused.headers).response()
+    if "/flow/api/v1" in path:
+        return flow_error(
+            FlowError(429, "too_many_requests", refused.message, headers=refused.headers)
+        )
+    if "/oauth2/v1" in path:
+        body = {"error": "invalid_request", "error_description": refused.message}
+        return _json(body, 429, {**refused.headers, "Cache-Control": "no-store"})
+    return PlainTextResponse(refused.message, status_code=429, headers=refused.headers)
+
+
+# OAuth endpoints where Basic credentials authenticate the client application, not a user.
+_CLIENT_AUTHENTICATED = ("/oauth2/v1/token", "/oauth2/v1/revoke", "/oauth2/v1/introspect")
+
+
+def _client_authenticated(path: str) -> bool:
+    return path.rstrip("/").endswith(_CLIENT_AUTHENTICATED)
 
 
 def face_urls(base: str, instance: str) -> dict[str, str]:
@@ -121,5 +148,11 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     app.state.settings = settings
     app.state.metrics = Metrics()
     configure_logging(settings.log_level)
+    app.add_middleware(
+        BasicThrottle,
+        instances=store_index,
+        refuse=_too_many_sign_ins,
+        exempt=_client_authenticated,
+    )
     app.add_middleware(Observed, metrics=app.state.metrics)
     return app

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.testclient import TestClient
 
 from officina.app import build_app
 from officina.core import people, throttle
 from officina.core.store import Instances
 from officina.migrations.runner import upgrade
-from tests.conftest import Env, unique
-from tests.zeyos.oauth_helpers import OAUTH, register
+from tests.conftest import Env, basic, unique
+from tests.zeyos.oauth_helpers import OAUTH, browser, hidden_fields, open_consent, register
 
 LOGIN = "/main/auth/v1/login"
 
@@ -79,3 +81,69 @@ def test_oauth_password_grant_and_login_form_are_throttled(env: Env) -> None:
     r = c.post(f"{OAUTH}/token", data={**grant, "password": "right-password-1"})
     assert r.status_code == 429 and "retry-after" in r.headers
     assert r.json()["error"]
+
+
+def test_oauth_sign_in_form_is_throttled(env: Env) -> None:
+    email = _person(env)
+    app = register(env)
+    client = browser(env)
+
+    def submit(password: str) -> Any:
+        fields = hidden_fields(open_consent(client, app).text)
+        form = {**fields, "login": email, "password": password, "decision": "allow"}
+        return client.post(f"{OAUTH}/consent", data=form)
+
+    for _ in range(throttle.LIMITS.account):
+        wrong = submit("wrong")
+        assert wrong.status_code == 200 and "Invalid credentials" in wrong.text
+    blocked = submit("right-password-1")
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "Too many failed sign-ins" in blocked.text
+    assert blocked.headers["cache-control"] == "no-store"
+
+
+# One protected read on every face; the password is checked on each request.
+FACE_READS = [
+    "/main/api/v1/accounts/1",
+    "/main/auth/v1/",
+    "/main/flow/api/v1/users",
+    "/main/goana/api/v1/jobs",
+    "/main/oauth2/v1/userinfo",
+]
+
+
+def test_basic_passwords_are_throttled_on_every_face(env: Env) -> None:
+    email = _person(env)
+    c = env.client()
+    wrong = basic(email, "wrong")
+    for n in range(throttle.LIMITS.account):
+        path = FACE_READS[n % len(FACE_READS)]
+        assert c.get(path, headers=wrong).status_code == 401, path
+    right = basic(email, "right-password-1")
+    for path in FACE_READS:
+        r = c.get(path, headers=right)
+        assert r.status_code == 429, (path, r.status_code)
+        assert int(r.headers["retry-after"]) > 0
+    # Guesses through Basic and through the sign-in endpoint are one count.
+    assert _login(c, email, "right-password-1") == 429
+    # API keys are not passwords: the administrator's key still works.
+    assert c.get("/main/auth/v1/", headers=env.admin_headers).status_code == 200
+
+
+def test_public_routes_do_not_clear_the_count(env: Env) -> None:
+    email = _person(env)
+    c = env.client()
+    for _ in range(throttle.LIMITS.account):
+        assert c.get("/main/goana/api/v1/jobs", headers=basic(email, "wrong")).status_code == 401
+        c.get("/main/api/v1/openapi.json", headers=basic(email, "wrong"))
+    assert c.get("/main/goana/api/v1/jobs", headers=basic(email, "wrong")).status_code == 429
+
+
+def test_oauth_client_authentication_is_not_a_user_password(env: Env) -> None:
+    app = register(env)
+    c = env.client()
+    bad = basic(app.client_id, "not-the-secret")
+    for _ in range(throttle.LIMITS.account + 2):
+        r = c.post(f"{OAUTH}/token", data={"grant_type": "client_credentials"}, headers=bad)
+        assert r.status_code == 401, r.text

@@ -173,14 +173,32 @@ def _token_user(conn: Connection, secret: str, kinds: tuple[str, ...]) -> Any:
 BEARER_KINDS = ("login", "oauth_access")
 
 
-def _basic(conn: Connection, credentials: str) -> Principal | None:
+def basic_pair(credentials: str) -> tuple[str, str] | None:
+    """User and password of Basic credentials, or None when they are malformed."""
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     user, sep, password = decoded.partition(":")
-    if not sep:
+    return (user, password) if sep else None
+
+
+def password_login(authorization: str | None) -> str | None:
+    """The login name of ``Basic login:password`` credentials (not ``api:<key>``), if any."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic":
         return None
+    pair = basic_pair(value)
+    if pair is None or pair[0].lower() == API_USER:
+        return None
+    return pair[0]
+
+
+def _basic(conn: Connection, credentials: str) -> Principal | None:
+    pair = basic_pair(credentials)
+    if pair is None:
+        return None
+    user, password = pair
     if user.lower() == API_USER:  # no e-mail address can equal "api" in any case
         row = _token_user(conn, password, ("apikey",))
         if row is None:

@@ -259,8 +259,10 @@ async def _decide(request: Request, store: Store) -> Response:
         who = await run_in_threadpool(
             _check_login, store, form.get("login", ""), form.get("password", ""), address
         )
-        if isinstance(who, str):
-            return _login_form(request, req, who)
+        if isinstance(who, HttpError):
+            shown = _login_form(request, req, who.message, who.status)
+            shown.headers.update(who.headers)
+            return shown
     else:
         session_user = await run_in_threadpool(_session_principal, store, sid)
         if session_user is None or sid is None:
@@ -279,20 +281,21 @@ async def _decide(request: Request, store: Store) -> Response:
     return response
 
 
-def _check_login(store: Store, login: str, password: str, address: str) -> Principal | str:
-    """The signed-in user, or the message to show on the form again."""
+def _check_login(store: Store, login: str, password: str, address: str) -> Principal | HttpError:
+    """The signed-in user, or what to show on the form again (with the form's status)."""
     if not login or not password:
-        return "Enter your e-mail or user name and your password."
+        return HttpError(200, "Enter your e-mail or user name and your password.")
     try:
         who = throttle.check_password(store, login, password, "session", address)
     except HttpError as err:
         if err.status != 429:
             raise
-        return "Too many failed sign-ins. Please wait a few minutes and try again."
+        message = "Too many failed sign-ins. Please wait a few minutes and try again."
+        return HttpError(429, message, err.headers)
     if who is None:
-        return "Invalid credentials."
+        return HttpError(200, "Invalid credentials.")
     if who.apionly:
-        return "This account may only use the API; it cannot sign in here."
+        return HttpError(200, "This account may only use the API; it cannot sign in here.")
     return who
 
 
