@@ -193,7 +193,7 @@ class FlowRoute(APIRoute):
                 return error_response(FlowError(err.status, "error", err.message))
             except StarletteHTTPException as err:
                 return error_response(FlowError(err.status_code, "error", str(err.detail)))
-            except DataError:
+            except (DataError, OverflowError):
                 # A value the store cannot hold (a NUL character, a number out of range).
                 return error_response(
                     bad_request("a value cannot be stored (invalid character or range)")

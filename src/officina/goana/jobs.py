@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -78,7 +79,7 @@ def _filters(conn: Connection, call: Call) -> job_view.Filter:
         flt.where.append(job.c.template.in_(ids))
     ids_raw = call.args("jobTemplateId")
     if ids_raw:
-        if not all(x.isdigit() and len(x) < 10 for x in ids_raw):
+        if not all(re.fullmatch(r"[0-9]{1,9}", x) for x in ids_raw):
             errors.add("jobTemplateId", "must be an integer")
         else:
             flt.where.append(job.c.template.in_([int(x) for x in ids_raw]))

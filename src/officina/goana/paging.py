@@ -7,6 +7,7 @@ neighbouring pages in an RFC 8288 ``Link`` header. ``page``/``pageSize`` and the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -27,7 +28,7 @@ def _number(call: Call, name: str, errors: Errors, low: int) -> int | None:
     raw = call.arg(name)
     if raw is None:
         return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 9 or int(raw) < low:
+    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()) or int(raw) < low:
         errors.add(name, f"must be a whole number of at least {low}")
         return None
     return int(raw)

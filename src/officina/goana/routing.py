@@ -224,7 +224,7 @@ class Face:
             raise
         except HttpError as err:
             raise Problem(err.status, err.message, headers=err.headers) from err
-        except DataError as err:
+        except (DataError, OverflowError) as err:
             raise Problem(
                 400, "a value cannot be stored (invalid character or out of range)"
             ) from err
@@ -242,7 +242,7 @@ class Face:
             if media != "application/json" and not media.endswith("+json"):
                 raise Problem(415, "the body must be JSON (application/json)")
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > DEFAULT_MAX_BODY:
+        if length and length.isascii() and length.isdigit() and int(length) > DEFAULT_MAX_BODY:
             raise Problem(413, f"the body is larger than {DEFAULT_MAX_BODY} bytes")
         chunks: list[bytes] = []
         size = 0

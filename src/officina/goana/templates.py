@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -33,7 +34,7 @@ def _one(conn: Connection, call: Call, owner: int) -> dict[str, Any]:
 
 def _path_id(call: Call) -> int:
     raw = call.params["id"]
-    if not raw.isdigit() or len(raw) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
         raise Problem(404, f"no job template with id {raw[:40]!r}")
     return int(raw)
 

@@ -154,7 +154,7 @@ def _expdate(value: Any, ttl: int) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         number = int(value.strip())
     if number is None or number <= current or number > MAX_EXPDATE:
         raise bad_request("Invalid value for field 'expdate'", field="expdate")

@@ -200,7 +200,7 @@ def _not_modified(request: Request, headers: dict[str, str], lastmodified: int |
 async def _read_body(request: Request) -> Any:
     limit = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise HttpError(413, "Payload Too Large")
     raw = await request.body()
     return parse_body(raw, request.headers.get("content-type"), max_bytes=limit)

@@ -78,7 +78,7 @@ def guarded(handler: Handler) -> Handler:
             return error_response(err.status, err.message, err.headers or None, head=head)
         except AuthError as err:
             return auth_error_response(request.path_params.get("instance", ""), err, head=head)
-        except DataError:
+        except (DataError, OverflowError):
             # A value the store cannot hold (a NUL character, a number out of range).
             return error_response(400, "Bad Request: Invalid value", head=head)
         except Exception:
