@@ -63,7 +63,7 @@ def _base(app: FastAPI) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         }
         for operations in cached.get("paths", {}).values():
-            for op in operations.values():
+            for method, op in operations.items():
                 responses = op.setdefault("responses", {})
                 responses.pop("422", None)
                 for status, words in (
@@ -71,8 +71,13 @@ def _base(app: FastAPI) -> dict[str, Any]:
                     ("401", "Unauthorized"),
                     ("403", "Forbidden"),
                     ("404", "Not found"),
+                    ("429", "Too many failed sign-ins (Retry-After)"),
                 ):
                     responses.setdefault(status, {"description": words, **error})
+                if method != "get":
+                    responses.setdefault(
+                        "409", {"description": "Conflict (an id or name in use)", **error}
+                    )
         app.state.flow_openapi = cached
     return cached
 

@@ -124,7 +124,8 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
             },
         }
     responses: dict[str, Any] = {}
-    for code in route.codes:
+    # Every operation may meet the sign-in throttle (Basic e-mail and password).
+    for code in (*route.codes, 429):
         entry: dict[str, Any] = {"description": TITLES.get(code, "OK")}
         if code in (200, 201) and route.returns is not None:
             _shape(route.returns, schemas)

@@ -108,6 +108,7 @@ def auth_openapi_document(instance: str) -> dict[str, Any]:
                         },
                         "400": _error("Missing or malformed parameter"),
                         "401": _error("Invalid credentials"),
+                        "429": _error("Too many failed sign-ins; see Retry-After"),
                         "500": _error("Runtime error"),
                     },
                 }

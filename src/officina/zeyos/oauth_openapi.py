@@ -181,6 +181,7 @@ def _paths() -> dict[str, Any]:
                     },
                     "400": _error("Missing parameter or unsupported grant", "invalid_request"),
                     "401": unauthorized,
+                    "429": _error("Too many failed sign-ins; see Retry-After", "invalid_request"),
                     "403": _error("Bad, used or expired grant", "invalid_grant"),
                 },
             }
