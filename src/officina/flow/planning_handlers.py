@@ -23,6 +23,7 @@ from officina.flow.http import (
     etag_of,
     flag,
     ids_param,
+    lock_row,
     no_content,
     ok,
 )
@@ -120,10 +121,13 @@ def get_planning_date(ctx: Reader, planningDateId: PlanningDateId) -> Response:
 
 
 def _stored(conn: Any, request: Request, item_id: str) -> Any:
+    conditional = request.headers.get("if-match") is not None
+    if conditional:  # racing writers with one ETag: the second one reads the first's result
+        lock_row(conn, planning_dates.c.id, item_id)
     row = _load(conn, item_id)
     if row is None:
         raise not_found("planning date")
-    if request.headers.get("if-match") is not None:
+    if conditional:
         check_if_match(request, _serialize(row))
     return row
 

@@ -19,12 +19,14 @@ from officina.flow.http import (
     etag_of,
     flag,
     ids_param,
+    lock_row,
     no_content,
     ok,
 )
 from officina.flow.models import TimeRecordCreate, TimeRecordPatch
 from officina.flow.params import Flag, IdsQuery, Reader, SearchBody, Table, Writer
 from officina.flow.search_idents import RECORD_IDENTS
+from officina.flow.tables import time_records
 from officina.flow.values import UUID_PATTERN
 
 TAG = "Time tracking records"
@@ -39,8 +41,11 @@ def _location(ctx: Ctx, record_id: str) -> str:
 
 
 def _stored(conn: Any, record_id: str, request: Request) -> Any:
+    conditional = request.headers.get("if-match") is not None
+    if conditional:  # racing writers with one ETag: the second one reads the first's result
+        lock_row(conn, time_records.c.id, record_id)
     stored = timerecords.load(conn, record_id)
-    if stored is not None and request.headers.get("if-match") is not None:
+    if stored is not None and conditional:
         check_if_match(request, timerecords.serialize(stored))
     return stored
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from sqlalchemy import Column, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
@@ -132,6 +134,24 @@ def check_if_match(call: Call, rev: int) -> None:
     if tags is None or "*" in tags:
         return
     if f'"{rev}"' not in tags:
+        raise Problem(412, "the object was changed since you read it (If-Match)")
+
+
+def claim_version(call: Call, conn: Connection, version: Column[Any], key: Any, rev: int) -> None:
+    """``check_if_match`` made safe against racing writers that read the same version.
+
+    After the header is checked against the version read, an UPDATE whose condition names
+    that version claims the row: it matches only if nobody changed the row since, and holds
+    the row until the transaction ends, so of writers sending one ETag exactly one goes on.
+    ``key`` is the condition that selects the row (``table.c.ID == id``).
+    """
+    check_if_match(call, rev)
+    if call.if_match() is None:
+        return
+    claimed = conn.execute(
+        update(version.table).where(key, version == rev).values({version.name: version})
+    )
+    if claimed.rowcount != 1:
         raise Problem(412, "the object was changed since you read it (If-Match)")
 
 

@@ -18,7 +18,7 @@ from officina.goana import team_refs
 from officina.goana.context import ROLE_PREFIX
 from officina.goana.paging import page_headers, page_of
 from officina.goana.problems import Problem
-from officina.goana.routing import Call, Route, check_if_match, json_response, tagged
+from officina.goana.routing import Call, Route, claim_version, json_response, tagged
 from officina.goana.tables import contact, job
 from officina.goana.templates import PAGING
 from officina.goana.wire import Field, Shape
@@ -99,7 +99,7 @@ def post_team(call: Call) -> Response:
         found = team_refs.find(conn, name)
         if found is not None:
             row = conn.execute(select(groups).where(groups.c.ID == found)).one()
-            check_if_match(call, row._rev)
+            claim_version(call, conn, groups.c._rev, groups.c.ID == found, row._rev)
             if row.name != name:
                 conn.execute(
                     update(groups)
@@ -125,7 +125,7 @@ def put_team(call: Call) -> Response:
     name = _name(call)
     with call.ctx.store.write() as conn:
         row = _current(conn, call.params["name"])
-        check_if_match(call, row._rev)
+        claim_version(call, conn, groups.c._rev, groups.c.ID == row.ID, row._rev)
         clash = conn.execute(
             select(groups.c.ID).where(groups.c.name_ci == name.lower(), groups.c.ID != row.ID)
         ).first()
@@ -144,7 +144,7 @@ def delete_team(call: Call) -> Response:
     call.ctx.need("teams.write")
     with call.ctx.store.write() as conn:
         row = _current(conn, call.params["name"])
-        check_if_match(call, row._rev)
+        claim_version(call, conn, groups.c._rev, groups.c.ID == row.ID, row._rev)
         for table, what in ((job, "jobs"), (contact, "contacts")):
             if conn.execute(select(table.c.ID).where(table.c.team == row.ID).limit(1)).first():
                 raise Problem(409, f"{what} use this team")

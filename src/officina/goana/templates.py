@@ -14,7 +14,7 @@ from officina.core import translations as tr
 from officina.goana import template_model as model
 from officina.goana.paging import page_headers, page_of
 from officina.goana.problems import Problem
-from officina.goana.routing import Call, Param, Route, check_if_match, json_response, tagged
+from officina.goana.routing import Call, Param, Route, claim_version, json_response, tagged
 from officina.goana.tables import template
 from officina.goana.wire import parse_datetime
 
@@ -104,12 +104,13 @@ def post_template(call: Call) -> Response:
         owner: int | None = data.get("Id")
         if owner is not None:
             current = _one(conn, call, owner)
-            check_if_match(call, current["_rev"])
+            claim_version(call, conn, template.c.rev, template.c.ID == owner, current["_rev"])
         else:
             english = model.english_title(call.ctx, data)
             owner = tr.find_english(conn, model.KIND, "title", english) if english else None
             if owner is not None:
-                check_if_match(call, _one(conn, call, owner)["_rev"])
+                rev = _one(conn, call, owner)["_rev"]
+                claim_version(call, conn, template.c.rev, template.c.ID == owner, rev)
             else:
                 _warn_translation(conn, data)
         errors = call.reader().errors
@@ -144,7 +145,7 @@ def put_template(call: Call) -> Response:
         raise Problem(400, errors={"Id": ["must match the id in the path"]})
     with call.ctx.store.write() as conn:
         current = _one(conn, call, owner)
-        check_if_match(call, current["_rev"])
+        claim_version(call, conn, template.c.rev, template.c.ID == owner, current["_rev"])
         errors = call.reader().errors
         model.check_definition(call.ctx, data, errors, creating=False)
         errors.check()
@@ -158,7 +159,7 @@ def delete_template(call: Call) -> Response:
     owner = _path_id(call)
     with call.ctx.store.write() as conn:
         current = _one(conn, call, owner)
-        check_if_match(call, current["_rev"])
+        claim_version(call, conn, template.c.rev, template.c.ID == owner, current["_rev"])
         model.remove(conn, owner)
     return Response(status_code=204)
 

@@ -23,7 +23,7 @@ from officina.goana import team_refs
 from officina.goana.context import ROLE_PREFIX, ROLES, Ctx
 from officina.goana.paging import page_headers, page_of
 from officina.goana.problems import Errors, Problem
-from officina.goana.routing import Call, Param, Route, check_if_match, json_response, tagged
+from officina.goana.routing import Call, Param, Route, claim_version, json_response, tagged
 from officina.goana.tables import user_profile
 from officina.goana.templates import PAGING
 from officina.goana.wire import Field, Shape, b64, format_datetime, parse_datetime
@@ -361,7 +361,7 @@ def post_user(call: Call) -> Response:
     with call.ctx.store.write() as conn:
         row = conn.execute(_select().where(users.c.email_ci == email.lower())).first()
         if row is not None:
-            check_if_match(call, row._rev)
+            claim_version(call, conn, users.c._rev, users.c.ID == row.ID, row._rev)
         user_id = _save(conn, call.ctx, data, row)
         if row is not None:
             conn.execute(update(users).where(users.c.ID == user_id).values(activity=0))
@@ -378,7 +378,7 @@ def put_user(call: Call) -> Response:
     data = _parse(call)
     with call.ctx.store.write() as conn:
         row = _current(conn, call.params["email"])
-        check_if_match(call, row._rev)
+        claim_version(call, conn, users.c._rev, users.c.ID == row.ID, row._rev)
         user_id = _save(conn, call.ctx, data, row)
         fresh = conn.execute(_select().where(users.c.ID == user_id)).one()
         return tagged(_render(conn, call.ctx, [fresh], avatars=True)[0], fresh._rev, call)
@@ -388,7 +388,7 @@ def delete_user(call: Call) -> Response:
     call.ctx.need("users.write")
     with call.ctx.store.write() as conn:
         row = _current(conn, call.params["email"])
-        check_if_match(call, row._rev)
+        claim_version(call, conn, users.c._rev, users.c.ID == row.ID, row._rev)
         admin_group = _admin_group(conn)
         is_admin = conn.execute(
             select(groups2users.c.ID).where(

@@ -25,7 +25,16 @@ from sqlalchemy.exc import OperationalError
 
 from officina.core.auth import Principal
 from officina.core.clock import now
-from officina.core.errors import HttpError, bad_request, conflict, forbidden, gone, not_found, short
+from officina.core.errors import (
+    HttpError,
+    bad_request,
+    conflict,
+    forbidden,
+    gone,
+    not_found,
+    precondition_failed,
+    short,
+)
 from officina.zeyos import access, extension, rules
 from officina.zeyos.limits import LIMITS
 from officina.zeyos.query import ListQuery, build_select, compile_list
@@ -481,7 +490,12 @@ def update_row(
     if changed or side_changed:
         if entity.has_lastmodified:
             changed["lastmodified"] = now()
-        conn.execute(update(t).where(t.c.ID == row_id).values(**changed, _rev=t.c._rev + 1))
+        written = conn.execute(
+            update(t)
+            .where(t.c.ID == row_id, t.c._rev == row._rev)
+            .values(**changed, _rev=t.c._rev + 1)
+        )
+        _still_as_read(written.rowcount)
     record = fetch(conn, entity, row_id, principal)
     if record is None:
         raise forbidden()
@@ -549,6 +563,17 @@ def delete_row(
         raise forbidden()
     access.check_row_permission(entity, dict(row._mapping), principal)
     precondition(row)
-    _cascade(conn, entity, [row_id], now())
     t = table(entity.name)
+    # Claims the version judged above before the cascade (which may touch the row itself).
+    claimed = update(t).where(t.c.ID == row_id, t.c._rev == row._rev).values(_rev=t.c._rev)
+    _still_as_read(conn.execute(claimed).rowcount)
+    _cascade(conn, entity, [row_id], now())
     conn.execute(delete(t).where(t.c.ID == row_id))
+
+
+def _still_as_read(rowcount: int) -> None:
+    """The write names the version it judged (and the caller's If-Match matched), so a
+    concurrent change in between can never be overwritten, whatever locking the store
+    offers; the transaction is rolled back and the caller gets 412."""
+    if rowcount != 1:
+        raise precondition_failed()
