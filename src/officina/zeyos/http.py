@@ -209,31 +209,56 @@ async def _read_body(request: Request) -> Any:
 # -- handlers -----------------------------------------------------------------------------------
 
 
+async def _body_later(request: Request) -> Callable[[], Any]:
+    """The request body, or the error it deserves raised only when called: input is judged
+    once the caller is known, so a stranger learns nothing from how it would be judged.
+    Only a body over the size limit is refused at once."""
+    try:
+        body = await _read_body(request)
+    except HttpError as err:
+        if err.status == 413:
+            raise
+        refused = err
+
+        def judged() -> Any:
+            raise refused
+
+        return judged
+    return lambda: body
+
+
+def _object(body: Any, required: bool) -> dict[str, Any]:
+    if required and (body is None or body == {} or body == ""):
+        raise bad_request("Missing body")
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise bad_request("Malformed JSON: expected an object")
+    return body
+
+
 @guarded
 async def collection(request: Request) -> Response:
     store = _store(request)
     entity = _entity(request, store)
     op = _operation(entity, "collection", request.method)
     _require_credentials(request)
-    body = await _read_body(request)
+    body_of = await _body_later(request)
     if op == Op.LIST:
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise bad_request("Malformed JSON: expected an object")
-        params = merge_query_params(body, list(request.query_params.multi_items()))
 
-        export = _flag(params.get("export"))
-
-        def work() -> Any:
+        def work() -> tuple[bool, Any]:
             with store.read() as conn:
                 principal = _principal(conn, request)
+                params = merge_query_params(
+                    _object(body_of(), False), list(request.query_params.multi_items())
+                )
+                export = _flag(params.get("export"))
                 records.access.require_read(entity, principal)
                 if export:
-                    return records.run_export(conn, entity, params, principal)
-                return records.run_list(conn, entity, params, principal)
+                    return True, records.run_export(conn, entity, params, principal)
+                return False, records.run_list(conn, entity, params, principal)
 
-        result = await run_in_threadpool(work)
+        export, result = await run_in_threadpool(work)
         if export:
             return Response(
                 result,
@@ -242,15 +267,10 @@ async def collection(request: Request) -> Response:
             )
         return json_response(result)
 
-    if body is None or body == {} or body == "":
-        raise bad_request("Missing body")
-    if not isinstance(body, dict):
-        raise bad_request("Malformed JSON: expected an object")
-
     def create() -> records.Record:
         with store.write() as conn:
             principal = _principal(conn, request)
-            return records.create(conn, entity, body, principal)
+            return records.create(conn, entity, _object(body_of(), True), principal)
 
     record = await run_in_threadpool(create)
     headers = _headers(request, entity, record)
@@ -293,14 +313,14 @@ async def item(request: Request) -> Response:
     entity = _entity(request, store)
     op = _operation(entity, "item", request.method)
     _require_credentials(request)
-    row_id = _row_id(request, entity)
 
     if op in (Op.GET, Op.HEAD):
-        expand, with_extdata, with_tags = _get_options(request, entity)
 
         def read() -> records.Record:
             with store.read() as conn:
                 principal = _principal(conn, request)
+                row_id = _row_id(request, entity)
+                expand, with_extdata, with_tags = _get_options(request, entity)
                 if not principal.may_read(entity.read_perms):
                     # HEAD has no 403 in the vendor contract: it answers "not found".
                     raise not_found() if op == Op.HEAD else forbidden()
@@ -325,26 +345,29 @@ async def item(request: Request) -> Response:
             return Response(status_code=204, headers=headers)
         return json_response(record.data, 200, headers)
 
-    precondition = _write_precondition(request, entity, row_id)
     if op == Op.DELETE:
 
         def remove() -> None:
             with store.write() as conn:
                 principal = _principal(conn, request)
+                row_id = _row_id(request, entity)
+                precondition = _write_precondition(request, entity, row_id)
                 records.delete_row(conn, entity, row_id, principal, precondition)
 
         await run_in_threadpool(remove)
         return Response(status_code=204)
 
-    body = await _read_body(request)
-    if body is None or body == "":
-        raise bad_request("Missing body")
-    if not isinstance(body, dict):
-        raise bad_request("Malformed JSON: expected an object")
+    body_of = await _body_later(request)
 
     def patch() -> records.Record:
         with store.write() as conn:
             principal = _principal(conn, request)
+            row_id = _row_id(request, entity)
+            raw = body_of()
+            if raw is None or raw == "":
+                raise bad_request("Missing body")
+            body = _object(raw, False)
+            precondition = _write_precondition(request, entity, row_id)
             return records.update_row(conn, entity, row_id, body, principal, precondition)
 
     record = await run_in_threadpool(patch)
