@@ -229,13 +229,16 @@ def _export(settings: Settings) -> None:
 
 
 def _server_options(settings: Settings) -> dict[str, Any]:
+    from officina.ops.requests import uvicorn_log_config
+
     has = importlib.util.find_spec
     return {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop" if has("uvloop") else "asyncio",
         "http": "httptools" if has("httptools") else "h11",
-        "log_level": settings.log_level,
+        "log_level": settings.log_level.lower(),
+        "log_config": uvicorn_log_config(),
         # officina writes its own access log: JSON lines with request ids, no query strings.
         "access_log": False,
         # In-flight requests get this long to finish after SIGTERM.
@@ -264,15 +267,23 @@ def serve(
     database_url: DatabaseUrl = None,
     admin_email: AdminEmail = DEFAULT_ADMIN,
     as_json: AsJson = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="debug, info, warning or error [info].", show_default=False),
+    ] = None,
 ) -> None:
     """Run the HTTP server; the first start creates instance 'main' with an admin."""
     import uvicorn
 
     from officina.app import build_app
 
-    settings = _settings(data_dir, database_url, host=host, port=port, workers=workers)
+    settings = _settings(
+        data_dir, database_url, host=host, port=port, workers=workers, log_level=log_level
+    )
     if settings.workers < 1:
         raise CliError("--workers must be at least 1")
+    if settings.log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
+        raise CliError(f"unknown log level {settings.log_level!r}")
     base = base_url(settings)
     instances = Instances(settings, prepare=upgrade)
     try:

@@ -105,6 +105,29 @@ def configure_logging(level: str) -> None:
     root.propagate = False
 
 
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own lines (start, stop, errors) as the same JSON lines as officina's, so a
+    log collector parses the whole stream one way; uvicorn sets the levels itself."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["request_id"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["json"], "propagate": False},
+            "uvicorn.access": {"handlers": ["json"], "propagate": False},
+        },
+    }
+
+
 class Observed:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
