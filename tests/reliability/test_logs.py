@@ -1,9 +1,11 @@
-"""The log of a real server: JSON lines, one request id through every line of a request, and
-no password, API key, token or secret in it, even at debug level."""
+"""What a real server tells its operators: a log of JSON lines with one request id through
+every line of a request and no password, API key, token or secret in it (even at debug
+level), readiness, and metrics by route template in the Prometheus text format."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import signal
 from collections.abc import Iterator
@@ -107,3 +109,27 @@ def test_log_lines_are_json_with_request_ids_and_no_secrets(running: Server) -> 
     # carries the request's id, as does the access line.
     mine = sorted(line["logger"] for line in lines if line["request_id"] == traced)
     assert mine == ["officina.access", "officina.goana"]
+
+
+SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? [0-9.e+-]+$')
+
+
+def test_readiness_and_metrics_of_a_running_server(running: Server) -> None:
+    server = running
+    auth = basic("api", server.creds["api_key"])
+    with httpx.Client(base_url=server.base, timeout=30) as c:
+        assert c.get("/readyz").json()["status"] == "ready"
+        for n in range(3):
+            c.get(f"/main/api/v1/accounts/{n + 1}", headers=auth)
+        c.get("/main/api/v1/accounts/x", headers={"Authorization": "Bearer nothing"})
+        scraped = c.get("/metrics")  # from the same machine: no token needed
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = scraped.text
+    for line in text.splitlines():
+        assert line.startswith(("# HELP ", "# TYPE ")) or SAMPLE.match(line), line
+    route = 'route="/{instance}/api/v1/accounts/{id}"'
+    assert f'officina_requests_total{{method="GET",{route},status="404"}} 3' in text
+    assert f'officina_requests_total{{method="GET",{route},status="401"}} 1' in text
+    assert f'officina_request_duration_seconds_count{{method="GET",{route}}} 4' in text
+    assert "/main/" not in text
