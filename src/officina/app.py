@@ -146,7 +146,7 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     app.router.default = _not_found
     app.state.instances = store_index
     app.state.settings = settings
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(settings.metrics_dir)
     configure_logging(settings.log_level)
     app.add_middleware(
         BasicThrottle,

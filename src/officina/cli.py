@@ -11,10 +11,13 @@ import functools
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -218,6 +221,7 @@ def _export(settings: Settings) -> None:
     os.environ["OFFICINA_LOG_LEVEL"] = settings.log_level
     os.environ["OFFICINA_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
     os.environ["OFFICINA_METRICS_TOKEN"] = settings.metrics_token or ""
+    os.environ["OFFICINA_METRICS_DIR"] = str(settings.metrics_dir or "")
     os.environ["OFFICINA_MAX_FILTER_DEPTH"] = str(settings.max_filter_depth)
     os.environ["OFFICINA_MAX_FILTER_CONDITIONS"] = str(settings.max_filter_conditions)
     os.environ["OFFICINA_MAX_IN_ITEMS"] = str(settings.max_in_items)
@@ -306,8 +310,14 @@ def serve(
             return
     finally:
         instances.close()
-    _export(settings)
-    uvicorn.run("officina.cli:_app_factory", factory=True, workers=settings.workers, **options)
+    shared = settings.metrics_dir is None
+    metrics_dir = Path(tempfile.mkdtemp(prefix="officina-metrics-")) if shared else None
+    _export(replace(settings, metrics_dir=metrics_dir) if shared else settings)
+    try:
+        uvicorn.run("officina.cli:_app_factory", factory=True, workers=settings.workers, **options)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 # -- init and instances -----------------------------------------------------------------

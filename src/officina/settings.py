@@ -44,6 +44,9 @@ class Settings:
     login_window_seconds: int = 15 * 60
     # Bearer token a Prometheus scraper presents at /metrics; unset: local machine only.
     metrics_token: str | None = None
+    # Directory where worker processes leave their request counts for each other, so any
+    # worker's /metrics covers all of them (serve --workers N sets one up by itself).
+    metrics_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +87,8 @@ class Settings:
             env["login_window_seconds"] = int(v)
         if (v := _env("METRICS_TOKEN")) is not None:
             env["metrics_token"] = v or None
+        if (v := _env("METRICS_DIR")) is not None:
+            env["metrics_dir"] = Path(v) if v else None
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(base, **env)
 

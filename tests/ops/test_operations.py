@@ -105,5 +105,5 @@ def test_route_templates_stay_bounded() -> None:
     metrics = Metrics()
     for n in range(MAX_ROUTES + 50):
         metrics.observe("GET", f"/{{instance}}/api/v1/r{n}", 404, 0.001)
-    assert len(metrics.buckets) == MAX_ROUTES + 1
+    assert len(metrics.series) == MAX_ROUTES + 1
     assert 'route="{other}"' in metrics.render()

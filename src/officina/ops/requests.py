@@ -67,6 +67,7 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,
             "request_id": getattr(record, "request_id", REQUEST_ID.get()),
             "message": record.getMessage(),
         }
