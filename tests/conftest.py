@@ -167,8 +167,10 @@ def session_env(
     schemas = instances.schemas()
     instances.close()
     if kind == "postgres" and PG_URL:
-        with postgres_engine(PG_URL).begin() as conn:
-            for schema in schemas:
+        # One transaction per schema: dropping a schema locks each of its hundreds of tables
+        # and indexes, and several schemas at once can exhaust PostgreSQL's lock table.
+        for schema in schemas:
+            with postgres_engine(PG_URL).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,12 +36,13 @@ def test_every_operation_requires_credentials(env: Env) -> None:
 
 
 @pytest.fixture
-def other(env: Env) -> dict[str, Any]:
+def other(env: Env) -> Iterator[dict[str, Any]]:
     name = unique("other")
     creds = create_instance(env.instances, name, "admin@example.com", "other-pass-123")
     with env.instances.get(name).write() as conn:
         session = create_session(conn, creds.user_id, "127.0.0.1")
-    return {"name": name, "key": creds.api_key, "session": session}
+    yield {"name": name, "key": creds.api_key, "session": session}
+    env.instances.drop(name)
 
 
 def test_another_instances_key_token_and_session_open_no_operation(
