@@ -9,7 +9,9 @@ import json
 import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from officina.app import build_app
@@ -42,6 +44,19 @@ def test_readiness_fails_when_migrations_are_pending(tmp_path: Path) -> None:
         assert r.json()["problems"] == {"main": "migrations pending"}
     finally:
         instances.close()
+
+
+def test_readiness_fails_when_the_store_is_unreachable(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def gone() -> list[str]:
+        raise OperationalError("SELECT name FROM instances", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr(env.instances, "names", gone)
+    r = env.client().get("/readyz")
+    assert r.status_code == 503
+    assert r.json() == {"status": "unavailable", "store": "OperationalError"}
+    assert env.client().get("/healthz").status_code == 200  # alive, just not ready
 
 
 def test_request_ids_are_echoed_or_made(env: Env) -> None:
