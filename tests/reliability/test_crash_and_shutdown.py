@@ -148,7 +148,18 @@ def test_acknowledged_writes_survive_sigkill(running: Server) -> None:
 
 
 def test_sigterm_finishes_the_request_in_flight(running: Server) -> None:
-    server = running
+    _finishes_in_flight(running)
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_sigterm_to_several_workers_finishes_the_request_in_flight(
+    kind: str, tmp_path: Path
+) -> None:
+    with launch(kind, tmp_path, "--workers", "2") as server:
+        _finishes_in_flight(server)
+
+
+def _finishes_in_flight(server: Server) -> None:
     auth = basic("api", server.creds["api_key"])
     body = b'{"lastname": "Slow", "currency": "EUR"}'
     result: dict[str, object] = {}
