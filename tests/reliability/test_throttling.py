@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy import insert, select
 from starlette.testclient import TestClient
 
 from officina.app import build_app
@@ -147,3 +149,16 @@ def test_oauth_client_authentication_is_not_a_user_password(env: Env) -> None:
     for _ in range(throttle.LIMITS.account + 2):
         r = c.post(f"{OAUTH}/token", data={"grant_type": "client_credentials"}, headers=bad)
         assert r.status_code == 401, r.text
+
+
+def test_expired_counters_are_swept(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    with env.store.write() as conn:
+        conn.execute(
+            insert(throttle.login_failures),
+            [{"key": f"account:old{n}", "window_start": 0, "failures": 3} for n in range(5)],
+        )
+    monkeypatch.setattr(throttle, "SWEEP_ONE_IN", 1)
+    throttle.record_failure(env.store, "someone@example.com", "192.0.2.1")
+    with env.store.read() as conn:
+        keys = {r.key for r in conn.execute(select(throttle.login_failures.c.key))}
+    assert keys == {"account:someone@example.com", "address:192.0.2.1"}

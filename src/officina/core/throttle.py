@@ -8,6 +8,7 @@ guesses from spending the server's CPU on password hashing.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, case, delete, select
@@ -38,6 +39,8 @@ class Limits:
 
 
 LIMITS = Limits()
+# One failure in this many also deletes the counters whose window has passed.
+SWEEP_ONE_IN = 100
 
 
 def configure(account: int, address: int, window: int) -> None:
@@ -71,6 +74,13 @@ def record_failure(store: Store, login: str, address: str) -> None:
     current = now()
     build = pg_insert if store.dialect == "postgresql" else sqlite_insert
     with store.write() as conn:
+        if secrets.randbelow(SWEEP_ONE_IN) == 0:
+            # Guesses at ever new names leave a row each; expired ones are swept now and then.
+            conn.execute(
+                delete(login_failures).where(
+                    login_failures.c.window_start < current - LIMITS.window
+                )
+            )
         for key in _keys(login, address):
             stmt = build(login_failures).values(key=key, window_start=current, failures=1)
             expired = stmt.excluded.window_start - LIMITS.window >= login_failures.c.window_start
