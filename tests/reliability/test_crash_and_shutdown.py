@@ -1,8 +1,8 @@
 """Durability against a killed server, and a graceful stop that finishes in-flight work.
 
-A real ``officina serve`` takes concurrent writes on the records and jobs faces, is killed
-with SIGKILL mid-load and started again on the same store: every write that was answered
-with 2xx must be there, and the store must pass its integrity check.
+A real ``officina serve`` takes concurrent writes on the records, projects and jobs faces,
+is killed with SIGKILL mid-load and started again on the same store: every write that was
+answered with 2xx must be there, and the store must pass its integrity check.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ def _restart(server: Server) -> subprocess.Popen[str]:
     return proc
 
 
-def _load(server: Server, stop: threading.Event) -> tuple[list[int], list[str]]:
+def _load(server: Server, stop: threading.Event) -> tuple[list[int], list[str], list[str]]:
     auth = basic("api", server.creds["api_key"])
     accounts: list[int] = []
     jobs: list[str] = []
+    customers: list[str] = []
     lock = threading.Lock()
 
     def writer(n: int) -> None:
@@ -71,13 +72,17 @@ def _load(server: Server, stop: threading.Event) -> tuple[list[int], list[str]]:
                     if j.status_code == 201:
                         with lock:
                             jobs.append(key)
+                    f = client.post("/main/flow/api/v1/customers", json={"name": f"F{n}-{i}"})
+                    if f.status_code == 201:
+                        with lock:
+                            customers.append(f.json()["id"])
                 except httpx.HTTPError:
                     return  # the server is gone: nothing after this was acknowledged
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
     for t in threads:
         t.start()
-    return accounts, jobs  # filled while the threads run
+    return accounts, jobs, customers  # filled while the threads run
 
 
 def _integrity(server: Server) -> None:
@@ -126,15 +131,15 @@ def test_acknowledged_writes_survive_sigkill(running: Server) -> None:
     )
     assert made.status_code == 201
     stop = threading.Event()
-    accounts, jobs = _load(server, stop)
+    accounts, jobs, customers = _load(server, stop)
     deadline = time.monotonic() + 30
-    while len(accounts) + len(jobs) < 40 and time.monotonic() < deadline:
+    while len(accounts) + len(jobs) + len(customers) < 60 and time.monotonic() < deadline:
         time.sleep(0.05)
     server.process.send_signal(signal.SIGKILL)
     server.process.wait(timeout=10)
     stop.set()
-    acked_accounts, acked_jobs = list(accounts), list(jobs)
-    assert acked_accounts and acked_jobs
+    acked_accounts, acked_jobs, acked_customers = list(accounts), list(jobs), list(customers)
+    assert acked_accounts and acked_jobs and acked_customers
     _integrity(server)
     proc = _restart(server)
     try:
@@ -143,6 +148,9 @@ def test_acknowledged_writes_survive_sigkill(running: Server) -> None:
                 assert client.get(f"/main/api/v1/accounts/{account}").status_code == 200, account
             listed = client.get("/main/goana/api/v1/jobs", params={"pageSize": 1000}).json()
             assert set(acked_jobs) <= {j["Key"] for j in listed}
+            for customer in acked_customers:
+                found = client.get(f"/main/flow/api/v1/customers/{customer}")
+                assert found.status_code == 200, customer
     finally:
         _stop(proc)
 
