@@ -787,6 +787,7 @@ def _scale(client: Any, store: Store, size: int, bar: Any) -> None:
     scale.accounts_and_contacts(client, store, size, step("accounts and contacts"))
     packages = scale.project_tree(client, store, size, step("work packages"))
     scale.time_tracking(client, store, size, packages, step("time records"))
+    scale.analyze(store)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
 from officina.core.ids import new_uuid
@@ -195,3 +195,16 @@ def time_tracking(
             conn.execute(insert(time_records), rows)
         advance(count)
     advance(1)
+
+
+def analyze(store: Store) -> None:
+    """Refresh the planner's statistics: after a bulk load they describe empty tables, and
+    PostgreSQL would plan the first queries as if they still were."""
+    names = ("accounts", "contacts", "flow_nodes", "flow_node_ancestry", "flow_time_records")
+    with store.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name in names:
+            if store.schema is not None:
+                conn.execute(text(f'ANALYZE "{store.schema}"."{name}"'))
+            else:
+                conn.execute(text(f'ANALYZE "{name}"'))
