@@ -683,13 +683,7 @@ def main() -> None:
     use_wrk = not args.smoke and ensure_wrk() is not None
     if not args.smoke and not use_wrk:
         raise SystemExit("wrk is needed (apt-get install wrk)")
-    datasette = (
-        None
-        if args.smoke
-        else (shutil.which("datasette") or str(HERE / ".venv-datasette/bin/datasette"))
-    )
-    if datasette and not Path(datasette).exists():
-        datasette = None
+    datasette = None if args.smoke else ensure_datasette()
     cfg = Settings(args.seconds, args.connections, args.runs, use_wrk)
     results: dict[str, dict[str, Any]] = {}
     for store in args.stores.split(","):
