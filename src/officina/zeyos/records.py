@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +39,15 @@ from officina.zeyos import access, extension, rules
 from officina.zeyos.limits import LIMITS
 from officina.zeyos.query import ListQuery, build_select, compile_list
 from officina.zeyos.registry import ENTITIES
-from officina.zeyos.registry.model import Default, Entity, Field, Kind, OnDelete
+from officina.zeyos.registry.model import (
+    INTEGER_KINDS,
+    TEXT_KINDS,
+    Default,
+    Entity,
+    Field,
+    Kind,
+    OnDelete,
+)
 from officina.zeyos.tables import table, tombstones
 from officina.zeyos.values import as_int, coerce_write, encode_out, invalid_value
 
@@ -143,20 +151,31 @@ def time_limit(conn: Connection, seconds: float) -> Iterator[None]:
         raw.set_progress_handler(None, 0)
 
 
+# Kinds whose stored value is already its JSON value: no conversion per cell.
+_AS_STORED = INTEGER_KINDS | TEXT_KINDS
+
+
+def _converter(o: Any) -> Callable[[Any], Any] | None:
+    resolved = o.resolved
+    if resolved.pseudo == "extdata":
+        return lambda value: _json_value(value) or {}
+    if resolved.pseudo == "tags":
+        return lambda value: extension.sort_tags(_json_value(value) or [])
+    if resolved.kind in _AS_STORED:
+        return None
+    kind, expanded = resolved.kind, o.expanded
+    return lambda value: encode_out(kind, value, expanded)
+
+
 def render(conn: Connection, q: ListQuery, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    # The conversion of each output column is chosen once per list, not once per cell:
+    # a page of 100 rows with 20 columns was spending most of its time deciding.
+    plan = [(i, o.key, _converter(o)) for i, o in enumerate(q.outputs)]
     out: list[dict[str, Any]] = []
     for row in rows:
-        item: dict[str, Any] = {}
-        for i, o in enumerate(q.outputs):
-            value = row[i]
-            if o.resolved.pseudo == "extdata":
-                value = _json_value(value) or {}
-            elif o.resolved.pseudo == "tags":
-                value = extension.sort_tags(_json_value(value) or [])
-            else:
-                value = encode_out(o.resolved.kind, value, o.expanded)
-            item[o.key] = value
-        out.append(item)
+        out.append(
+            {key: row[i] if convert is None else convert(row[i]) for i, key, convert in plan}
+        )
     if q.binfile_outputs:
         _expand_binfiles(conn, out, q.binfile_outputs)
     return out
