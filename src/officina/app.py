@@ -136,6 +136,9 @@ def build_app(settings: Settings, instances: Instances | None = None) -> Starlet
     LIMITS.filter_depth = settings.max_filter_depth
     LIMITS.filter_conditions = settings.max_filter_conditions
     LIMITS.in_items = settings.max_in_items
+    LIMITS.sort_keys = settings.max_sort_keys
+    LIMITS.query_terms = settings.max_query_terms
+    LIMITS.max_limit = settings.max_limit
     throttle.configure(
         settings.login_max_failures,
         settings.login_max_failures_per_address,

@@ -38,6 +38,10 @@ class Settings:
     max_filter_depth: int = 16
     max_filter_conditions: int = 256
     max_in_items: int = 10000
+    max_sort_keys: int = 16
+    max_query_terms: int = 16
+    # Rows one list request returns at most; a larger `limit` is clamped to it.
+    max_limit: int = 10000
     # Failed sign-ins allowed per account and per client address within the window.
     login_max_failures: int = 10
     login_max_failures_per_address: int = 100
@@ -79,6 +83,12 @@ class Settings:
             env["max_filter_conditions"] = int(v)
         if (v := _env("MAX_IN_ITEMS")) is not None:
             env["max_in_items"] = int(v)
+        if (v := _env("MAX_SORT_KEYS")) is not None:
+            env["max_sort_keys"] = int(v)
+        if (v := _env("MAX_QUERY_TERMS")) is not None:
+            env["max_query_terms"] = int(v)
+        if (v := _env("MAX_LIMIT")) is not None:
+            env["max_limit"] = int(v)
         if (v := _env("LOGIN_MAX_FAILURES")) is not None:
             env["login_max_failures"] = int(v)
         if (v := _env("LOGIN_MAX_FAILURES_PER_ADDRESS")) is not None:

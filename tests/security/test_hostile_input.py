@@ -191,9 +191,19 @@ def test_query_complexity_limits_are_configurable(env: Env) -> None:
     saved = dataclasses.replace(LIMITS)
     try:
         strict = dataclasses.replace(
-            env.settings, max_filter_conditions=2, max_filter_depth=2, max_in_items=3
+            env.settings,
+            max_filter_conditions=2,
+            max_filter_depth=2,
+            max_in_items=3,
+            max_sort_keys=2,
+            max_query_terms=2,
+            max_limit=1,
+            max_body_bytes=2000,
         )
         c = TestClient(build_app(strict, env.instances), headers=env.admin_headers)
+        for name in ("Alpha", "Beta"):
+            made = c.put("/main/api/v1/accounts", json={"lastname": name, "currency": "EUR"})
+            assert made.status_code == 201
         three = {"filter": {"lastname": "a", "firstname": "b", "currency": "EUR"}}
         r = c.post("/main/api/v1/accounts", json=three)
         assert r.status_code == 400 and "conditions" in r.text
@@ -201,8 +211,20 @@ def test_query_complexity_limits_are_configurable(env: Env) -> None:
         assert r.status_code == 400 and "IN" in r.text
         r = c.post("/main/api/v1/accounts", json={"filter": ["AND", ["OR", {"lastname": "a"}]]})
         assert r.status_code == 400 and "deeply" in r.text
+        r = c.post("/main/api/v1/accounts", json={"sort": ["lastname", "-ID", "currency"]})
+        assert r.status_code == 400 and "sort" in r.text
+        r = c.post("/main/api/v1/accounts", json={"query": "alpha beta gamma"})
+        assert r.status_code == 400 and "query" in r.text
+        r = c.post("/main/api/v1/accounts", json={"limit": 50})
+        assert r.status_code == 200 and len(r.json()) == 1
+        big = {"lastname": "x" * 3000, "currency": "EUR"}
+        r = c.put("/main/api/v1/accounts", json=big)
+        assert r.status_code == 413
     finally:
         for name, value in dataclasses.asdict(saved).items():
             setattr(LIMITS, name, value)
     c = env.client(env.admin_headers)
     assert c.post("/main/api/v1/accounts", json=three).status_code == 200
+    assert len(c.post("/main/api/v1/accounts", json={"limit": 50}).json()) == 2
+    sort = {"sort": ["lastname", "-ID", "currency"]}
+    assert c.post("/main/api/v1/accounts", json=sort).status_code == 200

@@ -48,11 +48,8 @@ from officina.zeyos.tables import table, tagnames, tagrels
 from officina.zeyos.values import as_float, as_int, as_text
 
 DEFAULT_LIMIT = 1000
-MAX_LIMIT = 10000
 MAX_FIELDS = 256
-MAX_SORT = 16
 MAX_EXPAND = 32
-MAX_TERMS = 16
 MAX_QUERY_CHARS = 1000
 MAX_REGEX = 256
 INT_KEY = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -358,8 +355,8 @@ class Compiler:
             terms = [t for t in shlex.split(text) if t]
         except ValueError:
             terms = text.split()
-        if len(terms) > MAX_TERMS:
-            raise bad_request("Invalid query: too many terms")
+        if len(terms) > LIMITS.query_terms:
+            raise bad_request(f"Invalid query: too many terms (at most {LIMITS.query_terms})")
         columns = [
             self._searchable(self.base.c[c], self.entity.field(c))
             for c in self.entity.searchable
@@ -545,8 +542,8 @@ def compile_list(
     sort_items = _as_list(raw_sort)
     if isinstance(raw_sort, str) and "," in raw_sort:
         sort_items = [s.strip() for s in raw_sort.split(",") if s.strip()]
-    if len(sort_items) > MAX_SORT:
-        raise bad_request("Too many sort keys")
+    if len(sort_items) > LIMITS.sort_keys:
+        raise bad_request(f"Too many sort keys (at most {LIMITS.sort_keys})")
     for item in sort_items:
         if not isinstance(item, str) or not item.strip():
             raise invalid("sort field", item)
@@ -581,7 +578,7 @@ def _limit(value: Any) -> int:
     number = as_int(value) if not isinstance(value, bool) else None
     if number is None or number < 1:
         raise bad_request("Invalid limit")
-    return min(number, MAX_LIMIT)
+    return min(number, LIMITS.max_limit)
 
 
 def _offset(value: Any) -> int:
