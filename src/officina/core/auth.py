@@ -88,55 +88,91 @@ class Principal:
         return self.is_admin or self.groups.get(group_id, False)
 
 
-def _active_user_clause(t: Any = users_t) -> Any:
-    current = now()
-    return and_(t.c.activity == 0, or_(t.c.expdate.is_(None), t.c.expdate > current))
-
-
 # Statements every request runs, built once: constructing SQL expressions costs more than
-# running these indexed lookups, and the compiled forms are cached by SQLAlchemy.
-_ACTIVE_USER = select(users_t).where(
-    users_t.c.ID == bindparam("user_id"),
-    users_t.c.activity == 0,
-    or_(users_t.c.expdate.is_(None), users_t.c.expdate > bindparam("now")),
+# running these indexed lookups, and the compiled forms are cached by SQLAlchemy. None of
+# them uses an expanding IN list: SQLAlchemy rewrites such a statement's text on every
+# execution, which cost more than the lookup itself.
+_PRINCIPAL_COLUMNS = (
+    users_t.c.ID,
+    users_t.c.uuid,
+    users_t.c.name,
+    users_t.c.email,
+    users_t.c.lang,
+    users_t.c.nopublic,
+    users_t.c.apionly,
+    users_t.c.contact,
 )
-# Memberships of active groups with each group's grants (one row per grant, or one row
-# with null grant columns for a group without grants).
-_GRANTS = (
-    select(
-        groups2users.c.group,
-        groups2users.c.writable.label("member_writable"),
-        permissions.c.identifier,
-        permissions.c.application,
-        permissions.c.writable,
+# Memberships of active groups with each group's grants: one row per grant, one row with
+# null grant columns for a group without grants, one row with null group columns for a
+# user in no active group.
+_GRANT_COLUMNS = (
+    groups.c.ID.label("group"),
+    groups2users.c.writable.label("member_writable"),
+    permissions.c.identifier,
+    permissions.c.application,
+    permissions.c.writable,
+)
+
+
+def _with_grants(source: Any) -> Any:
+    return (
+        source.outerjoin(groups2users, groups2users.c.user == users_t.c.ID)
+        .outerjoin(groups, and_(groups.c.ID == groups2users.c.group, groups.c.activity == 0))
+        .outerjoin(permissions, permissions.c.group == groups.c.ID)
     )
-    .select_from(
-        groups2users.join(groups, groups.c.ID == groups2users.c.group).outerjoin(
-            permissions, permissions.c.group == groups2users.c.group
+
+
+def _user_is_active() -> Any:
+    return and_(
+        users_t.c.activity == 0,
+        or_(users_t.c.expdate.is_(None), users_t.c.expdate > bindparam("now")),
+    )
+
+
+_ACTIVE_USER = (
+    select(*_PRINCIPAL_COLUMNS, *_GRANT_COLUMNS)
+    .select_from(_with_grants(users_t))
+    .where(users_t.c.ID == bindparam("user_id"), _user_is_active())
+)
+
+
+def _token_statement(kinds: tuple[str, ...]) -> Any:
+    """The caller of a token with their grants, in one statement (one round trip): a token
+    counts while unrevoked and unexpired, its user active, and its application, if any,
+    active."""
+    source = _with_grants(
+        tokens.join(users_t, users_t.c.ID == tokens.c.user).outerjoin(
+            applications, applications.c.ID == tokens.c.application
         )
     )
-    .where(groups2users.c.user == bindparam("user_id"), groups.c.activity == 0)
-)
-_TOKEN = select(tokens.c.user, tokens.c.application, tokens.c.kind).where(
-    tokens.c.hash == bindparam("hash"),
-    tokens.c.kind.in_(bindparam("kinds", expanding=True)),
-    tokens.c.revoked.is_(None),
-    or_(tokens.c.expdate.is_(None), tokens.c.expdate > bindparam("now")),
-)
-_APP_ACTIVITY = select(applications.c.activity).where(applications.c.ID == bindparam("app"))
+    return (
+        select(
+            *_PRINCIPAL_COLUMNS,
+            tokens.c.application.label("token_application"),
+            tokens.c.kind.label("token_kind"),
+            *_GRANT_COLUMNS,
+        )
+        .select_from(source)
+        .where(
+            tokens.c.hash == bindparam("hash"),
+            or_(*[tokens.c.kind == k for k in kinds]),
+            tokens.c.revoked.is_(None),
+            or_(tokens.c.expdate.is_(None), tokens.c.expdate > bindparam("now")),
+            or_(tokens.c.application.is_(None), applications.c.activity == 0),
+            _user_is_active(),
+        )
+    )
 
 
-def load_principal(
-    conn: Connection,
-    user_id: int,
+def _principal_of(
+    rows: list[Any],
     scheme: str,
     application_id: int | None = None,
     token_kind: str | None = None,
 ) -> Principal | None:
-    """Build the principal of an active user, or None when the user may not authenticate."""
-    u = conn.execute(_ACTIVE_USER, {"user_id": user_id, "now": now()}).first()
-    if u is None:
+    if not rows:
         return None
+    u = rows[0]
     p = Principal(
         user_id=u.ID,
         uuid=u.uuid,
@@ -150,7 +186,9 @@ def load_principal(
         application_id=application_id,
         token_kind=token_kind,
     )
-    for g in conn.execute(_GRANTS, {"user_id": user_id}):
+    for g in rows:
+        if g.group is None:
+            continue
         p.groups[g.group] = bool(g.member_writable)
         if g.identifier:
             p.perms[g.identifier] = p.perms.get(g.identifier, False) or bool(g.writable)
@@ -159,18 +197,34 @@ def load_principal(
     return p
 
 
-def _token_user(conn: Connection, secret: str, kinds: tuple[str, ...]) -> Any:
-    row = conn.execute(_TOKEN, {"hash": digest(secret), "kinds": list(kinds), "now": now()}).first()
-    if row is None:
-        return None
-    if row.application is not None:
-        app = conn.execute(_APP_ACTIVITY, {"app": row.application}).first()
-        if app is None or app.activity != 0:
-            return None
-    return row
+def load_principal(
+    conn: Connection,
+    user_id: int,
+    scheme: str,
+    application_id: int | None = None,
+    token_kind: str | None = None,
+) -> Principal | None:
+    """Build the principal of an active user, or None when the user may not authenticate."""
+    rows = conn.execute(_ACTIVE_USER, {"user_id": user_id, "now": now()}).all()
+    return _principal_of(rows, scheme, application_id, token_kind)
 
 
 BEARER_KINDS = ("login", "oauth_access")
+_TOKEN_PRINCIPAL = {
+    "bearer": _token_statement(BEARER_KINDS),
+    "apikey": _token_statement(("apikey",)),
+}
+
+
+def _token_principal(conn: Connection, secret: str, scheme: str) -> Principal | None:
+    rows = conn.execute(_TOKEN_PRINCIPAL[scheme], {"hash": digest(secret), "now": now()}).all()
+    if not rows:
+        return None
+    # An API key acts for its user alone, never in an application's name.
+    application = rows[0].token_application if scheme == "bearer" else None
+    return _principal_of(rows, scheme, application, rows[0].token_kind)
+
+
 
 
 def basic_pair(credentials: str) -> tuple[str, str] | None:
@@ -200,10 +254,7 @@ def _basic(conn: Connection, credentials: str) -> Principal | None:
         return None
     user, password = pair
     if user.lower() == API_USER:  # no e-mail address can equal "api" in any case
-        row = _token_user(conn, password, ("apikey",))
-        if row is None:
-            return None
-        return load_principal(conn, row.user, "apikey", None, "apikey")
+        return _token_principal(conn, password, "apikey")
     return password_principal(conn, user, password, "basic")
 
 
@@ -249,12 +300,7 @@ def authenticate(conn: Connection, authorization: str | None, cookie: str | None
         scheme = scheme.lower()
         value = value.strip()
         if scheme == "bearer":
-            row = _token_user(conn, value, BEARER_KINDS) if value else None
-            principal = (
-                load_principal(conn, row.user, "bearer", row.application, row.kind)
-                if row is not None
-                else None
-            )
+            principal = _token_principal(conn, value, "bearer") if value else None
             if principal is None:
                 raise AuthError(AuthFailure.BAD_BEARER)
             return principal
