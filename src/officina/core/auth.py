@@ -15,6 +15,7 @@ import base64
 import binascii
 import enum
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,7 +166,7 @@ def _token_statement(kinds: tuple[str, ...]) -> Any:
 
 
 def _principal_of(
-    rows: list[Any],
+    rows: Sequence[Any],
     scheme: str,
     application_id: int | None = None,
     token_kind: str | None = None,
