@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -167,10 +167,19 @@ def _converter(o: Any) -> Callable[[Any], Any] | None:
     return lambda value: encode_out(kind, value, expanded)
 
 
-def render(conn: Connection, q: ListQuery, rows: Sequence[Any]) -> list[dict[str, Any]]:
+Plan = list[tuple[int, str, Callable[[Any], Any] | None]]
+
+
+def _plan(q: ListQuery) -> Plan:
+    return [(i, o.key, _converter(o)) for i, o in enumerate(q.outputs)]
+
+
+def render(
+    conn: Connection, q: ListQuery, rows: Sequence[Any], plan: Plan | None = None
+) -> list[dict[str, Any]]:
     # The conversion of each output column is chosen once per list, not once per cell:
     # a page of 100 rows with 20 columns was spending most of its time deciding.
-    plan = [(i, o.key, _converter(o)) for i, o in enumerate(q.outputs)]
+    plan = plan or _plan(q)
     out: list[dict[str, Any]] = []
     for row in rows:
         out.append(
@@ -202,6 +211,49 @@ def _expand_binfiles(conn: Connection, rows: list[dict[str, Any]], keys: list[st
                 r[k] = {"content": contents.get(r[k], "")}
 
 
+@dataclass(frozen=True)
+class _ReadPlan:
+    stmt: Any
+    query: ListQuery
+    plan: Plan
+
+
+# Statements of single reads, by entity, expanded fields, dialect and what the caller may
+# see. Building one cost more than running it. Only the statement's shape is kept, no data:
+# a caller whose grants change gets another entry, and every worker builds its own.
+_READ_PLANS: dict[tuple[Any, ...], _ReadPlan] = {}
+_READ_PLANS_MAX = 1024
+
+
+def _visibility_key(p: Principal) -> tuple[Any, ...]:
+    """What of a caller the visibility predicates depend on (see :mod:`access`)."""
+    if p.is_admin:
+        return ("admin",)
+    return (p.user_id, p.nopublic, tuple(sorted(p.groups)), tuple(sorted(p.perms)))
+
+
+def _read_plan(conn: Connection, entity: Entity, expand: list[str], p: Principal) -> _ReadPlan:
+    dialect = conn.dialect.name
+    key = (entity.name, tuple(expand), dialect, _visibility_key(p))
+    found = _READ_PLANS.get(key)
+    if found is not None:
+        return found
+    comp, q = compile_list(entity, {"expand": expand}, p, dialect)
+    extras = [comp.base.c._rev.label("rev")]
+    if entity.has_lastmodified:
+        extras.append(comp.base.c.lastmodified.label("lm"))
+    stmt = (
+        select(*[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)], *extras)
+        .select_from(comp.from_clause())
+        .where(comp.base.c.ID == bindparam("row_id"), *q.where)
+    )
+    found = _ReadPlan(stmt, q, _plan(q))
+    if len(_READ_PLANS) >= _READ_PLANS_MAX:
+        _READ_PLANS.clear()
+    _READ_PLANS[key] = found
+    return found
+
+
 def fetch(
     conn: Connection,
     entity: Entity,
@@ -213,20 +265,11 @@ def fetch(
     with_tags: bool = False,
 ) -> Record | None:
     """A visible row by ID, all API columns, or None (invisible rows do not exist)."""
-    params: dict[str, Any] = {"expand": sorted(expand or ())}
-    comp, q = compile_list(entity, params, principal, conn.dialect.name)
-    extras = [comp.base.c._rev.label("rev")]
-    if entity.has_lastmodified:
-        extras.append(comp.base.c.lastmodified.label("lm"))
-    stmt = (
-        select(*[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)], *extras)
-        .select_from(comp.from_clause())
-        .where(comp.base.c.ID == row_id, *q.where)
-    )
-    row = conn.execute(stmt).first()
+    read = _read_plan(conn, entity, sorted(expand or ()), principal)
+    row = conn.execute(read.stmt, {"row_id": row_id}).first()
     if row is None:
         return None
-    data = render(conn, q, [row])[0]
+    data = render(conn, read.query, [row], read.plan)[0]
     if with_extdata and (entity.extdata or "extdata" in ADVERTISED_EMPTY.get(entity.name, ())):
         data["extdata"] = (
             extension.read_extdata(conn, entity.name, row_id) if entity.extdata else {}
