@@ -226,10 +226,10 @@ def dataset(store: str, size: int, work: Path, tag: str = "bench") -> DataSet:
         env = {
             "OFFICINA_DATA_DIR": str(data_dir),
             "OFFICINA_DATABASE_URL": PG_URL,
-            "OFFICINA_SCHEMA_PREFIX": f"bench{size}_",
+            "OFFICINA_SCHEMA_PREFIX": f"{tag}{size}_",
         }
     marker = data_dir / "ready"
-    if not marker.exists():
+    if not marker.exists() or not _still_there(store, data_dir, env):
         data_dir.mkdir(parents=True, exist_ok=True)
         if store == "postgres":
             _drop_schemas(env["OFFICINA_SCHEMA_PREFIX"])
@@ -244,12 +244,31 @@ def dataset(store: str, size: int, work: Path, tag: str = "bench") -> DataSet:
     return DataSet(store, size, data_dir, env, key["api_key"], extra)
 
 
+def _still_there(store: str, data_dir: Path, env: dict[str, str]) -> bool:
+    """Whether a data set made by an earlier run was not removed since (schemas dropped,
+    files deleted)."""
+    if store == "sqlite":
+        return (data_dir / "instances" / "main.sqlite").exists()
+    import psycopg
+
+    schema = env["OFFICINA_SCHEMA_PREFIX"] + "inst_main"
+    with psycopg.connect(PG_URL) as conn:
+        found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".accounts',)).fetchone()
+        if found is None or found[0] is None:
+            return False
+        row = conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}".accounts)').fetchone()
+        return bool(row and row[0])
+
+
 def _drop_schemas(prefix: str) -> None:
+    """Schemas whose names start with ``prefix`` (compared as text: in LIKE, the ``_`` of
+    "bench100_" would also match "bench1000000_")."""
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         for (name,) in conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
+            "SELECT nspname FROM pg_namespace WHERE left(nspname, length(%s)) = %s",
+            (prefix, prefix),
         ).fetchall():
             conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
@@ -699,7 +718,9 @@ def main() -> None:
             res["R3"] = r3(cfg, main_ds, base, datasette)
         print(f"[{name}] R4 ({args.small} vs {args.large})", flush=True)
         res["R4"] = r4(
-            cfg, dataset(store, args.small, args.work), dataset(store, args.large, args.work)
+            cfg,
+            dataset(store, args.small, args.work, args.tag),
+            dataset(store, args.large, args.work, args.tag),
         )
         results[name] = res
     report(args.out, versions(datasette), args, results)

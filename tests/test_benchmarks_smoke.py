@@ -49,7 +49,8 @@ def test_benchmark_harness_smoke(tmp_path: Path) -> None:
         if PG_URL:
             with postgres_engine(PG_URL).begin() as conn:
                 names = conn.execute(
-                    text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": tag + "%"}
+                    text("SELECT nspname FROM pg_namespace WHERE left(nspname, length(:p)) = :p"),
+                    {"p": tag},
                 ).scalars()
                 for name in list(names):
                     conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
