@@ -7,6 +7,7 @@ registry to a column object, output aliases never reach SQL (selected columns ar
 
 from __future__ import annotations
 
+import operator
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ MAX_QUERY_CHARS = 1000
 MAX_REGEX = 256
 INT_KEY = re.compile(r"^(0|[1-9][0-9]*)$")
 LOGIC = {"AND", "OR", "NOT"}
+# Each comparison is built only when asked for: building an SQL expression costs more than
+# most filters take to run.
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 @dataclass
@@ -269,12 +273,7 @@ class Compiler:
             expr, value = self._operand(col, operand, op)
             if col.kind in TEXT_KINDS and col.number is None:
                 expr = byte_order(expr, self.dialect)
-            return {
-                "<": expr < value,
-                "<=": expr <= value,
-                ">": expr > value,
-                ">=": expr >= value,
-            }[op]
+            return _COMPARE[op](expr, value)
         if op in ("~", "~*", "!~", "!~*"):
             pattern = self._string_operand(col, operand)
             if len(pattern) > MAX_REGEX or not check_regex(pattern):
