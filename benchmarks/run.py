@@ -72,7 +72,9 @@ def wait_for(url: str, proc: subprocess.Popen[Any], seconds: float = 120) -> Non
 
 
 @contextmanager
-def process(argv: list[str], probe: str, env: dict[str, str] | None = None) -> Iterator[None]:
+def process(
+    argv: list[str], probe: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[Any]]:
     proc = subprocess.Popen(
         argv,
         stdout=subprocess.DEVNULL,
@@ -82,7 +84,7 @@ def process(argv: list[str], probe: str, env: dict[str, str] | None = None) -> I
     )
     try:
         wait_for(probe, proc)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -110,13 +112,15 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def ensure_datasette() -> str | None:
-    """Datasette in a virtual environment of its own, so its dependencies stay apart."""
-    found = HERE / ".venv-datasette" / "bin" / "datasette"
+def ensure_tool(package: str, command: str) -> str | None:
+    """A tool from PyPI (Datasette, py-spy) in a virtual environment of the benchmarks' own,
+    so its dependencies stay apart from officina's."""
+    found = HERE / ".venv-tools" / "bin" / command
     if not found.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(found.parents[1])], check=False)
+        if not found.parent.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(found.parents[1])], check=False)
         pip = found.parent / "pip"
-        subprocess.run([str(pip), "install", "-q", "datasette"], capture_output=True, check=False)
+        subprocess.run([str(pip), "install", "-q", package], capture_output=True, check=False)
     return str(found) if found.exists() else None
 
 
@@ -274,10 +278,13 @@ def _drop_schemas(prefix: str) -> None:
 
 
 @contextmanager
-def served(ds: DataSet) -> Iterator[str]:
+def served(ds: DataSet, cfg: Settings | None = None) -> Iterator[str]:
+    """``officina serve`` on the data set; ``cfg.pid`` names it while it runs."""
     port = free_port()
     argv = [sys.executable, "-m", "officina", "serve", "--port", str(port)]
-    with process(argv, f"http://127.0.0.1:{port}/healthz", env=ds.env):
+    with process(argv, f"http://127.0.0.1:{port}/healthz", env=ds.env) as proc:
+        if cfg is not None:
+            cfg.pid = proc.pid
         yield f"http://127.0.0.1:{port}"
 
 
@@ -290,6 +297,36 @@ class Settings:
     connections: int
     runs: int
     use_wrk: bool
+    # py-spy, when flame graphs of the officina server are wanted (--flames).
+    py_spy: str | None = None
+    # The officina server being measured.
+    pid: int = 0
+
+
+def profiled(cfg: Settings, name: str, work: Callable[[], Any]) -> None:
+    """Repeat a load while py-spy samples the officina server, into ``flame-<name>.svg``.
+
+    A separate load, after the measured one: sampling slows the server down."""
+    if cfg.py_spy is None or not cfg.pid:
+        return
+    recorder = subprocess.Popen(
+        [
+            cfg.py_spy,
+            "record",
+            "--pid",
+            str(cfg.pid),
+            "--rate",
+            "200",
+            "--duration",
+            str(cfg.seconds),
+            "--output",
+            str(HERE / f"flame-{name}.svg"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    work()
+    recorder.wait(timeout=cfg.seconds + 120)
 
 
 def load(
@@ -313,7 +350,9 @@ def load(
 
 def r1(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
     (some_id,) = ds.query('SELECT max("ID") / 2 FROM accounts')[0]
-    officina_load = load(cfg, f"{base}/main/api/v1/accounts/{some_id}", ds.auth)
+    url = f"{base}/main/api/v1/accounts/{some_id}"
+    officina_load = load(cfg, url, ds.auth)
+    profiled(cfg, f"r1-get-account-{ds.store}", lambda: load(cfg, url, ds.auth))
     port = free_port()
     argv = [
         sys.executable,
@@ -391,7 +430,9 @@ def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str
         return {}
     (start,) = ds.query('SELECT max("ID") / 3 FROM accounts')[0]
     body = {"filter": {"ID": {">=": start, "<": start + 100}}, "limit": 100}
-    ours = load(cfg, f"{base}/main/api/v1/accounts", ds.auth, "POST", body)
+    url = f"{base}/main/api/v1/accounts"
+    ours = load(cfg, url, ds.auth, "POST", body)
+    profiled(cfg, f"r3-list-accounts-{ds.store}", lambda: load(cfg, url, ds.auth, "POST", body))
     port = free_port()
     argv = [
         datasette,
@@ -419,7 +460,11 @@ def r4(cfg: Settings, small: DataSet, large: DataSet) -> dict[str, Any]:
         with served(ds) as base, httpx.Client(headers={"Authorization": ds.auth}, timeout=120) as c:
             url = f"{base}/main/api/v1/accounts"
             body = {"filter": {"contact": contact}}
-            out[f"{name}_p50_ms"] = p50(lambda u=url, b=body: c.post(u, json=b).content, cfg.runs)
+
+            def one(u: str = url, b: dict[str, Any] = body) -> bytes:
+                return c.post(u, json=b).content
+
+            out[f"{name}_p50_ms"] = p50(one, cfg.runs)
             started = time.perf_counter()
             out[f"{name}_count"] = c.post(url, json={"count": True}).json()["count"]
             out[f"{name}_count_ms"] = (time.perf_counter() - started) * 1000
@@ -429,16 +474,17 @@ def r4(cfg: Settings, small: DataSet, large: DataSet) -> dict[str, Any]:
 
 def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
     writers = 32
-    if cfg.use_wrk:
-        api = wrk(
-            f"{base}/main/api/v1/accounts",
-            "put_accounts.lua",
-            {"WRK_AUTH": ds.auth},
-            writers,
-            cfg.seconds,
-        )
-    else:
-        api = python_load(
+
+    def writes() -> Load:
+        if cfg.use_wrk:
+            return wrk(
+                f"{base}/main/api/v1/accounts",
+                "put_accounts.lua",
+                {"WRK_AUTH": ds.auth},
+                writers,
+                cfg.seconds,
+            )
+        return python_load(
             lambda c: (
                 c.put(
                     f"{base}/main/api/v1/accounts",
@@ -449,6 +495,9 @@ def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
             writers,
             cfg.seconds,
         )
+
+    api = writes()
+    profiled(cfg, f"r5-put-accounts-{ds.store}", writes)
     seconds = max(1.0, cfg.seconds / 2)
     sql = (
         "INSERT INTO accounts (lastname, currency, creationdate, lastmodified, visibility) "
@@ -689,6 +738,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--smoke", action="store_true", help="tiny data, no wrk, seconds in all")
     parser.add_argument("--tag", default="bench", help="prefix of the PostgreSQL schemas")
+    parser.add_argument(
+        "--flames", action="store_true", help="also write py-spy flame graphs of the server"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.size, args.small, args.large, args.seconds, args.runs, args.connections = (
@@ -702,15 +754,16 @@ def main() -> None:
     use_wrk = not args.smoke and ensure_wrk() is not None
     if not args.smoke and not use_wrk:
         raise SystemExit("wrk is needed (apt-get install wrk)")
-    datasette = None if args.smoke else ensure_datasette()
-    cfg = Settings(args.seconds, args.connections, args.runs, use_wrk)
+    datasette = None if args.smoke else ensure_tool("datasette", "datasette")
+    py_spy = ensure_tool("py-spy", "py-spy") if args.flames and not args.smoke else None
+    cfg = Settings(args.seconds, args.connections, args.runs, use_wrk, py_spy)
     results: dict[str, dict[str, Any]] = {}
     for store in args.stores.split(","):
         name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[store]
         print(f"[{name}] preparing data ({args.size} rows)", flush=True)
         main_ds = dataset(store, args.size, args.work, args.tag)
         res: dict[str, Any] = {"generated": (main_ds.data_dir / "generated").read_text()}
-        with served(main_ds) as base:
+        with served(main_ds, cfg) as base:
             for label, fn in (("R1", r1), ("R2", r2), ("R5", r5), ("flow", flow)):
                 print(f"[{name}] {label}", flush=True)
                 res[label] = fn(cfg, main_ds, base)
