@@ -144,10 +144,20 @@ class Store:
         return opts
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for reads; its implicit transaction is rolled back at the end."""
+    def read(self, lookups: bool = False) -> Iterator[Connection]:
+        """A connection for reads; its implicit transaction is rolled back at the end.
+
+        ``lookups``: the block only looks rows up (no time limit, no locks), so PostgreSQL
+        runs it without a transaction: under READ COMMITTED each statement sees a snapshot of
+        its own anyway, and BEGIN and ROLLBACK were half of a short read's round trips.
+        SQLite keeps its transaction, which costs no round trip and gives the block one
+        snapshot.
+        """
         with self.engine.connect() as conn:
-            conn = conn.execution_options(**self._options(False))
+            options = self._options(False)
+            if lookups and self.dialect == "postgresql":
+                options["isolation_level"] = "AUTOCOMMIT"
+            conn = conn.execution_options(**options)
             try:
                 yield conn
             finally:

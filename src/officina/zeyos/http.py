@@ -337,7 +337,7 @@ async def item(request: Request) -> Response:
     if op in (Op.GET, Op.HEAD):
 
         def read() -> records.Record:
-            with store.read() as conn:
+            with store.read(lookups=True) as conn:
                 principal = _principal(conn, request)
                 row_id = _row_id(request, entity)
                 expand, with_extdata, with_tags = _get_options(request, entity)
