@@ -20,10 +20,10 @@ from officina.core.clock import now
 from officina.core.schema import groups
 from officina.goana import locations, team_refs
 from officina.goana.context import Ctx
-from officina.goana.paging import page_headers, page_of
+from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Errors, Problem
 from officina.goana.routing import Call, Param, Route, check_if_match, json_response, tagged
-from officina.goana.tables import contact, contact_detail, job_parameter
+from officina.goana.tables import contact, contact_detail, job_parameter, location
 from officina.goana.wire import Field, Shape, format_datetime, join, parse_datetime
 
 CONTACT_DETAIL = Shape(
@@ -82,6 +82,10 @@ def _visible(ctx: Ctx) -> Any:
     return or_(contact.c.team.is_(None), contact.c.team.in_(teams or [0]))
 
 
+def _default_language(ctx: Ctx) -> str | None:
+    return ctx.principal.lang[:2].lower() if ctx.principal.lang else None
+
+
 def _display(values: dict[str, Any]) -> str:
     parts = (values.get("company_name"), values.get("first_name"), values.get("name"))
     return " ".join(p.strip() for p in parts if p and p.strip())
@@ -94,11 +98,11 @@ def _check(
     values: dict[str, Any] = {COLUMNS[k]: v for k, v in data.items() if k in COLUMNS}
     if "Reference" in data and not (data["Reference"] or "").strip():
         errors.add(join(path, "Reference"), "is required")
-    if "LanguageCode" in data and data["LanguageCode"] is not None:
-        code = data["LanguageCode"].lower()
-        if code not in languages.supported(ctx.settings):
+    if "LanguageCode" in data:
+        code = (data["LanguageCode"] or "").strip().lower()
+        if code and code not in languages.supported(ctx.settings):
             errors.add(join(path, "LanguageCode"), "is not a language of this instance")
-        values["lang"] = code
+        values["lang"] = code or _default_language(ctx)
     if "Salutation" in data:
         canonical = SALUTATIONS.get((data["Salutation"] or "").strip().lower())
         if canonical is None:
@@ -108,7 +112,7 @@ def _check(
     surname = values.get("name", current.name if current else None)
     if not (company or "").strip() and not (surname or "").strip():
         errors.add(join(path, "Name"), "CompanyName or Name is required")
-    if current is None and data.get("Location") is None:
+    if (current is None or "Location" in data) and data.get("Location") is None:
         errors.add(join(path, "Location"), "is required")
     if data.get("Location") is not None:
         locations.check(data["Location"], join(path, "Location"), errors, complete=current is None)
@@ -153,12 +157,16 @@ def _save(
     if errors:
         return None
     if current is None and "lang" not in values:
-        values["lang"] = ctx.principal.lang[:2] if ctx.principal.lang else None
+        values["lang"] = _default_language(ctx)
     merged = {**(dict(current._mapping) if current else {}), **values}
+    computed = _display(merged)
     if "DisplayName" in data:
-        values["display_name"] = (data["DisplayName"] or "").strip() or None
+        # A name equal to the computed one overrides nothing (a re-posted GET body sends it),
+        # so it keeps following the names.
+        given = (data["DisplayName"] or "").strip()
+        values["display_name"] = given if given and given != computed else None
         merged["display_name"] = values["display_name"]
-    values["display_sort"] = merged.get("display_name") or _display(merged)
+    values["display_sort"] = merged.get("display_name") or computed
     ts = now()
     if data.get("Location") is not None:
         values["location"] = locations.save(
@@ -249,44 +257,47 @@ def _current(conn: Connection, call: Call, reference: str, lock: bool = False) -
     return row
 
 
-def list_contacts(call: Call) -> Response:
-    call.ctx.need("contacts.read")
-    page = page_of(call)
+def _filters(call: Call) -> list[Any]:
+    """The list's conditions; a repeated parameter ORs its values."""
     where = [_visible(call.ctx)]
     if (q := call.arg("q")) is not None:
-        pattern = f"%{q.lower()}%"
+        text = q.strip().lower()
+        columns = (
+            contact.c.reference,
+            contact.c.display_sort,
+            contact.c.company_name,
+            contact.c.first_name,
+            contact.c.name,
+        )
         where.append(
             or_(
-                *(
-                    func.lower(func.coalesce(c, "")).like(pattern)
-                    for c in (
-                        contact.c.reference,
-                        contact.c.display_sort,
-                        contact.c.company_name,
-                        contact.c.first_name,
-                        contact.c.name,
-                    )
-                )
+                *(func.lower(func.coalesce(c, "")).contains(text, autoescape=True) for c in columns)
             )
         )
-    if (team := call.arg("team")) is not None:
-        with call.ctx.store.read() as conn:
-            where.append(contact.c.team == (team_refs.find(conn, team) or 0))
-    if (ref := call.arg("reference")) is not None:
-        where.append(contact.c.reference == ref)
+    if teams := call.args("team"):
+        named = select(groups.c.ID).where(
+            groups.c.name_ci.in_([t.strip().lower() for t in teams]), team_refs.is_team_clause()
+        )
+        where.append(contact.c.team.in_(named))
+    if refs := call.args("reference"):
+        where.append(contact.c.reference.in_(refs))
+    if zips := call.args("zip"):
+        where.append(location.c.zip.in_([z.strip() for z in zips]))
+    if cities := call.args("city"):
+        where.append(func.lower(location.c.city).in_([c.strip().lower() for c in cities]))
     if (since := call.arg("modifiedSince")) is not None:
         seconds = parse_datetime(since, call.ctx.tz)
         if seconds is None:
             raise Problem(400, errors={"modifiedSince": ["must be a date or a date and time"]})
         where.append(contact.c.modified >= seconds)
-    from officina.goana.tables import location
+    return where
 
-    zip_code, city = call.arg("zip"), call.arg("city")
+
+def list_contacts(call: Call) -> Response:
+    call.ctx.need("contacts.read")
+    page = page_of(call)
+    where = _filters(call)
     source = contact.outerjoin(location, location.c.ID == contact.c.location)
-    if zip_code is not None:
-        where.append(location.c.zip == zip_code)
-    if city is not None:
-        where.append(func.lower(location.c.city) == city.lower())
     query = (
         select(contact.c.ID, func.count().over().label("total"))
         .select_from(source)
@@ -297,7 +308,12 @@ def list_contacts(call: Call) -> Response:
     )
     with call.ctx.store.read() as conn:
         rows = list(conn.execute(query))
-        total = rows[0].total if rows else 0
+
+        def count() -> int:
+            counting = select(func.count()).select_from(source).where(*where)
+            return int(conn.execute(counting).scalar_one())
+
+        total = total_of(rows, page, count)
         found = render(conn, call.ctx, [r.ID for r in rows])
     body = [_public(found[r.ID]) for r in rows]
     return json_response(body, headers=page_headers(call, page, total))
@@ -375,8 +391,6 @@ def delete_contact(call: Call) -> Response:
 
 
 def routes() -> list[Route]:
-    from officina.goana.templates import PAGING
-
     filters = (
         Param("q", "text in reference or names"),
         Param("team", "team name"),

@@ -8,14 +8,23 @@ neighbouring pages in an RFC 8288 ``Link`` header. ``page``/``pageSize`` and the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from officina.goana.problems import Errors
-from officina.goana.routing import Call
+from officina.goana.routing import Call, Param
 
 DEFAULT_SIZE = 100
 MAX_SIZE = 1000
+# The paging parameters every list takes, as the OpenAPI document lists them.
+PAGING = (
+    Param("page", "page number, from 1", "integer"),
+    Param("pageSize", f"items per page (default {DEFAULT_SIZE}, at most {MAX_SIZE})", "integer"),
+    Param("skip", "items to skip (alternative to page)", "integer"),
+    Param("take", "items to return (alternative to pageSize)", "integer"),
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,16 @@ def page_of(call: Call) -> Page:
     errors.check()
     offset = skip if skip is not None else ((page or 1) - 1) * limit
     return Page(offset, limit)
+
+
+def total_of(rows: Sequence[Any], page: Page, count: Callable[[], int]) -> int:
+    """The list's total, from the window count (``total``) its page query carries on each row.
+
+    A page past the end has no row to carry it, so only then is the total counted apart.
+    """
+    if rows:
+        return int(rows[0].total)
+    return count() if page.offset else 0
 
 
 def page_headers(call: Call, page: Page, total: int) -> dict[str, str]:

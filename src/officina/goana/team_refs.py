@@ -21,7 +21,12 @@ from officina.goana.problems import Errors
 
 
 def is_team_clause() -> ColumnElement[bool]:
-    return and_(groups.c.activity == 0, not_(groups.c.name_ci.startswith(ROLE_PREFIX)))
+    """Active groups other than those carrying roles (``goana.*`` and the administrators)."""
+    return and_(
+        groups.c.activity == 0,
+        not_(groups.c.name_ci.startswith(ROLE_PREFIX)),
+        groups.c.name_ci != people.ADMIN_GROUP.lower(),
+    )
 
 
 def find(conn: Connection, name: str) -> int | None:
@@ -44,7 +49,19 @@ def resolve(conn: Connection, ctx: Ctx, name: str | None, path: str, errors: Err
     if ctx.setting("goana.auto_create_teams", True) is False:
         errors.add(path, f"no team named {name.strip()!r}")
         return None
+    if held_by_other_group(conn, name):
+        errors.add(path, f"{name.strip()!r} names a group that is not a team")
+        return None
     return create_or_find(conn, name.strip(), ctx.user_id)
+
+
+def held_by_other_group(conn: Connection, name: str) -> bool:
+    """Whether a group that is no team (a role's, the administrators', an inactive one) has
+    this name: group names are unique, so no team can be made with it."""
+    row = conn.execute(
+        select(groups.c.ID).where(groups.c.name_ci == name.strip().lower(), not_(is_team_clause()))
+    ).first()
+    return row is not None
 
 
 def create_or_find(conn: Connection, name: str, creator: int | None) -> int:

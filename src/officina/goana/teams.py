@@ -16,11 +16,10 @@ from officina.core.clock import now
 from officina.core.schema import groups, groups2users, users
 from officina.goana import team_refs
 from officina.goana.context import ROLE_PREFIX
-from officina.goana.paging import page_headers, page_of
+from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Problem
 from officina.goana.routing import Call, Route, claim_version, json_response, tagged
 from officina.goana.tables import contact, job
-from officina.goana.templates import PAGING
 from officina.goana.wire import Field, Shape
 
 TEAM = Shape(
@@ -68,8 +67,13 @@ def list_teams(call: Call) -> Response:
     )
     with call.ctx.store.read() as conn:
         rows = list(conn.execute(query))
+
+        def count() -> int:
+            query = select(func.count()).select_from(groups).where(team_refs.is_team_clause())
+            return int(conn.execute(query).scalar_one())
+
+        total = total_of(rows, page, count)
         body = _render(conn, rows)
-    total = rows[0].total if rows else 0
     return json_response(body, headers=page_headers(call, page, total))
 
 
@@ -111,7 +115,9 @@ def post_team(call: Call) -> Response:
         taken = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
         if taken is not None:
             raise Problem(
-                409, f"the name {name!r} belongs to an inactive group", {"Name": ["is taken"]}
+                409,
+                f"the name {name!r} belongs to a group that is not a team",
+                {"Name": ["is taken"]},
             )
         group_id = people.create_group(conn, name, creator=call.ctx.user_id)
         row = conn.execute(select(groups).where(groups.c.ID == group_id)).one()

@@ -21,11 +21,10 @@ from officina.core.passwords import hash_password
 from officina.core.schema import groups, groups2users, tokens, users
 from officina.goana import team_refs
 from officina.goana.context import ROLE_PREFIX, ROLES, Ctx
-from officina.goana.paging import page_headers, page_of
+from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Errors, Problem
 from officina.goana.routing import Call, Param, Route, claim_version, json_response, tagged
 from officina.goana.tables import user_profile
-from officina.goana.templates import PAGING
 from officina.goana.wire import Field, Shape, b64, format_datetime, parse_datetime
 
 MAX_AVATAR = 1024 * 1024
@@ -130,67 +129,68 @@ def _current(conn: Connection, email: str) -> Any:
     return row
 
 
-def list_users(call: Call) -> Response:
-    call.ctx.need("users.read")
-    page = page_of(call)
+def _filters(call: Call, conn: Connection) -> list[Any]:
+    """The list's conditions; a repeated parameter ORs its values."""
     where: list[Any] = [users.c.activity == 0]
-    with call.ctx.store.read() as conn:
-        if (team := call.arg("team")) is not None:
-            gid = team_refs.find(conn, team) or 0
-            where.append(
-                users.c.ID.in_(select(groups2users.c.user).where(groups2users.c.group == gid))
-            )
-        if (role := call.arg("role")) is not None:
-            canonical = ROLES.get(role.lower())
+    member_of = select(groups2users.c.user).join(groups, groups.c.ID == groups2users.c.group)
+    if teams := call.args("team"):
+        ids = [team_refs.find(conn, t) or 0 for t in teams]
+        where.append(users.c.ID.in_(member_of.where(groups.c.ID.in_(ids))))
+    if roles := call.args("role"):
+        names: list[str] = []
+        for role in roles:
+            canonical = ROLES.get(role.strip().lower())
             if canonical is None:
-                raise Problem(
-                    400,
-                    errors={
-                        "role": [f"unknown role; roles: {', '.join(sorted(set(ROLES.values())))}"]
-                    },
-                )
-            names = (
-                [people.ADMIN_GROUP.lower()]
-                if canonical == "Administrator"
-                else [f"{ROLE_PREFIX}{k}" for k, v in ROLES.items() if v == canonical]
-            )
-            member_of = select(groups2users.c.user).join(
-                groups, groups.c.ID == groups2users.c.group
-            )
-            where.append(users.c.ID.in_(member_of.where(groups.c.name_ci.in_(names))))
-        if (flag := call.arg("workAssignable")) is not None:
-            if flag.lower() not in ("true", "false"):
-                raise Problem(400, errors={"workAssignable": ["must be true or false"]})
+                known = ", ".join(sorted(set(ROLES.values())))
+                raise Problem(400, errors={"role": [f"unknown role {role[:50]!r}; roles: {known}"]})
+            if canonical == "Administrator":
+                names.append(people.ADMIN_GROUP.lower())
+            names += [f"{ROLE_PREFIX}{k}" for k, v in ROLES.items() if v == canonical]
+        where.append(users.c.ID.in_(member_of.where(groups.c.name_ci.in_(names))))
+    if flags := {f.strip().lower() for f in call.args("workAssignable")}:
+        if not flags <= {"true", "false"}:
+            raise Problem(400, errors={"workAssignable": ["must be true or false"]})
+        if len(flags) == 1:
             assignable = or_(
                 user_profile.c.work_assignable.is_(None), user_profile.c.work_assignable.is_(True)
             )
             where.append(
-                assignable if flag.lower() == "true" else user_profile.c.work_assignable.is_(False)
+                assignable if flags == {"true"} else user_profile.c.work_assignable.is_(False)
             )
-        if (email := call.arg("email")) is not None:
-            where.append(users.c.email_ci == email.strip().lower())
-        if (since := call.arg("modifiedSince")) is not None:
-            seconds = parse_datetime(since, call.ctx.tz)
-            if seconds is None:
-                raise Problem(400, errors={"modifiedSince": ["must be a date or a date and time"]})
-            where.append(users.c.lastmodified >= seconds)
-        total = int(
-            conn.execute(
-                select(func.count())
-                .select_from(users.outerjoin(user_profile, user_profile.c.user == users.c.ID))
-                .where(*where)
-            ).scalar_one()
+    if emails := call.args("email"):
+        where.append(users.c.email_ci.in_([e.strip().lower() for e in emails]))
+    if (since := call.arg("modifiedSince")) is not None:
+        seconds = parse_datetime(since, call.ctx.tz)
+        if seconds is None:
+            raise Problem(400, errors={"modifiedSince": ["must be a date or a date and time"]})
+        where.append(users.c.lastmodified >= seconds)
+    return where
+
+
+def list_users(call: Call) -> Response:
+    call.ctx.need("users.read")
+    page = page_of(call)
+    avatars = (call.arg("includeAvatar") or "").strip().lower() == "true"
+    with call.ctx.store.read() as conn:
+        where = _filters(call, conn)
+        query = (
+            _select()
+            .add_columns(func.count().over().label("total"))
+            .where(*where)
+            .order_by(users.c.email_ci)
+            .offset(page.offset)
+            .limit(page.limit)
         )
-        rows = list(
-            conn.execute(
-                _select()
-                .where(*where)
-                .order_by(users.c.email_ci)
-                .offset(page.offset)
-                .limit(page.limit)
+        rows = list(conn.execute(query))
+
+        def count() -> int:
+            joined = users.outerjoin(user_profile, user_profile.c.user == users.c.ID)
+            return int(
+                conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
             )
-        )
-        body = _render(conn, call.ctx, rows, avatars=call.arg("includeAvatar") == "true")
+
+        total = total_of(rows, page, count)
+        body = _render(conn, call.ctx, rows, avatars=avatars)
     return json_response(body, headers=page_headers(call, page, total))
 
 
@@ -218,6 +218,8 @@ def _parse(call: Call) -> dict[str, Any]:
         errors.add("UserAvatar", f"must be at most {MAX_AVATAR} bytes")
     if "Email" in data and not people.EMAIL.match((data["Email"] or "").strip()):
         errors.add("Email", "must be an e-mail address")
+    if "DisplayName" in data and not (data["DisplayName"] or "").strip():
+        errors.add("DisplayName", "is required")
     errors.check()
     return data
 
@@ -230,6 +232,8 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
             errors.add("DisplayName", "is required")
         errors.check()
         email = data["Email"].strip()
+        if _name_taken(conn, email, None):
+            raise Problem(409, f"the e-mail {email!r} is a user name", {"Email": ["is taken"]})
         user_id = int(
             conn.execute(
                 insert(users)
@@ -258,7 +262,10 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
             if taken is not None:
                 raise Problem(409, f"the e-mail {new!r} is taken", {"Email": ["is taken"]})
             values.update(email=new, email_ci=new.lower())
-            if current.name.lower() == current.email.lower():
+            # The core name follows an e-mail it copies, unless someone else has that name.
+            if current.name.lower() == current.email.lower() and not _name_taken(
+                conn, new, user_id
+            ):
                 values.update(name=new, name_ci=new.lower())
         if data.get("Password"):
             values["password"] = hash_password(data["Password"])
@@ -277,7 +284,7 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
         ("UserAvatar", "avatar"),
     ):
         if wire in data:
-            profile[column] = data[wire]
+            profile[column] = data[wire].strip() if wire == "DisplayName" else data[wire]
     if "IsBillingContact" in data:
         profile["is_billing_contact"] = bool(data["IsBillingContact"])
     if "WorkAssignable" in data:
@@ -288,6 +295,13 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
         _set_groups(conn, ctx, user_id, data, errors)
     errors.check()
     return user_id
+
+
+def _name_taken(conn: Connection, name: str, other_than: int | None) -> bool:
+    query = select(users.c.ID).where(users.c.name_ci == name.lower())
+    if other_than is not None:
+        query = query.where(users.c.ID != other_than)
+    return conn.execute(query).first() is not None
 
 
 def _set_groups(
