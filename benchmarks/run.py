@@ -179,6 +179,28 @@ def python_load(send: Callable[[httpx.Client], int], connections: int, seconds: 
     return Load(len(latencies) / seconds, statistics.median(latencies) * 1000, errors[0])
 
 
+def alternate(
+    rounds: int, ours: Callable[[], Load], theirs: Callable[[], Load]
+) -> tuple[Load, Load]:
+    """Measure officina and its anchor in turns, ``rounds`` times each, and keep each side's
+    median: on a shared machine the load of other work drifts, and taking turns spreads the
+    drift over both sides instead of favouring whichever ran in the quieter minute."""
+    mine: list[Load] = []
+    other: list[Load] = []
+    for _ in range(rounds):
+        mine.append(ours())
+        other.append(theirs())
+    return _median(mine), _median(other)
+
+
+def _median(loads: list[Load]) -> Load:
+    return Load(
+        statistics.median(x.rps for x in loads),
+        statistics.median(x.p50_ms for x in loads),
+        sum(x.errors for x in loads),
+    )
+
+
 def p50(fn: Callable[[], Any], runs: int) -> float:
     fn()
     times = []
@@ -297,6 +319,7 @@ class Settings:
     connections: int
     runs: int
     use_wrk: bool
+    rounds: int
     # py-spy, when flame graphs of the officina server are wanted (--flames).
     py_spy: str | None = None
     # The officina server being measured.
@@ -351,8 +374,6 @@ def load(
 def r1(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
     (some_id,) = ds.query('SELECT max("ID") / 2 FROM accounts')[0]
     url = f"{base}/main/api/v1/accounts/{some_id}"
-    officina_load = load(cfg, url, ds.auth)
-    profiled(cfg, f"r1-get-account-{ds.store}", lambda: load(cfg, url, ds.auth))
     port = free_port()
     argv = [
         sys.executable,
@@ -365,8 +386,12 @@ def r1(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
         "--log-level",
         "warning",
     ]
-    with process(argv, f"http://127.0.0.1:{port}/main/api/v1/accounts/1"):
-        bare = load(cfg, f"http://127.0.0.1:{port}/main/api/v1/accounts/1", ds.auth)
+    bare_url = f"http://127.0.0.1:{port}/main/api/v1/accounts/1"
+    with process(argv, bare_url):
+        officina_load, bare = alternate(
+            cfg.rounds, lambda: load(cfg, url, ds.auth), lambda: load(cfg, bare_url, ds.auth)
+        )
+    profiled(cfg, f"r1-get-account-{ds.store}", lambda: load(cfg, url, ds.auth))
     return {
         "officina_rps": officina_load.rps,
         "bare_rps": bare.rps,
@@ -401,28 +426,48 @@ LIST_SQL = {
 
 
 def r2(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
-    with httpx.Client(headers={"Authorization": ds.auth}, timeout=30) as client:
+    args = ("Bern", "CHF", "EUR")
+    with httpx.Client(headers={"Authorization": ds.auth}, timeout=30) as client, _driver(ds) as db:
         rows = client.post(f"{base}/main/api/v1/accounts", json=LIST_BODY).json()
         assert len(rows) == min(100, len(rows)) and rows, "the list came back empty"
-        api = p50(
-            lambda: client.post(f"{base}/main/api/v1/accounts", json=LIST_BODY).content, cfg.runs
+        sql = LIST_SQL[ds.store]
+        api, direct = alternate(
+            cfg.rounds,
+            lambda: _latency(
+                lambda: client.post(f"{base}/main/api/v1/accounts", json=LIST_BODY).content,
+                cfg.runs,
+            ),
+            lambda: _latency(lambda: db.execute(sql, args).fetchall(), cfg.runs),
         )
+    return {
+        "api_p50_ms": api.p50_ms,
+        "driver_p50_ms": direct.p50_ms,
+        "ratio": api.p50_ms / direct.p50_ms,
+    }
+
+
+def _latency(fn: Callable[[], Any], runs: int) -> Load:
+    return Load(0.0, p50(fn, runs), 0)
+
+
+@contextmanager
+def _driver(ds: DataSet) -> Iterator[Any]:
+    """A plain driver connection to the data set, with what officina's SQL needs."""
     if ds.store == "sqlite":
-        conn = sqlite3.connect(ds.sqlite_file)
         from officina.core.sqlfuncs import ulower
 
+        conn = sqlite3.connect(ds.sqlite_file)
         conn.create_function("ulower", 1, ulower, deterministic=True)
-        sql = LIST_SQL["sqlite"]
-        direct = p50(lambda: conn.execute(sql, ("Bern", "CHF", "EUR")).fetchall(), cfg.runs)
-        conn.close()
-    else:
-        import psycopg
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    import psycopg
 
-        with psycopg.connect(PG_URL) as pg:
-            pg.execute(f'SET search_path TO "{ds.env["OFFICINA_SCHEMA_PREFIX"]}inst_main"')
-            sql = LIST_SQL["postgres"]
-            direct = p50(lambda: pg.execute(sql, ("Bern", "CHF", "EUR")).fetchall(), cfg.runs)
-    return {"api_p50_ms": api, "driver_p50_ms": direct, "ratio": api / direct}
+    with psycopg.connect(PG_URL) as pg:
+        pg.execute(f'SET search_path TO "{ds.env["OFFICINA_SCHEMA_PREFIX"]}inst_main"')
+        yield pg
 
 
 def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str, Any]:
@@ -431,8 +476,6 @@ def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str
     (start,) = ds.query('SELECT max("ID") / 3 FROM accounts')[0]
     body = {"filter": {"ID": {">=": start, "<": start + 100}}, "limit": 100}
     url = f"{base}/main/api/v1/accounts"
-    ours = load(cfg, url, ds.auth, "POST", body)
-    profiled(cfg, f"r3-list-accounts-{ds.store}", lambda: load(cfg, url, ds.auth, "POST", body))
     port = free_port()
     argv = [
         datasette,
@@ -447,7 +490,12 @@ def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str
     ]
     query = f"/main/accounts.json?_shape=array&_size=100&ID__gte={start}&ID__lt={start + 100}"
     with process(argv, f"http://127.0.0.1:{port}{query}"):
-        theirs = load(cfg, f"http://127.0.0.1:{port}{query}", ds.auth)
+        ours, theirs = alternate(
+            cfg.rounds,
+            lambda: load(cfg, url, ds.auth, "POST", body),
+            lambda: load(cfg, f"http://127.0.0.1:{port}{query}", ds.auth),
+        )
+    profiled(cfg, f"r3-list-accounts-{ds.store}", lambda: load(cfg, url, ds.auth, "POST", body))
     return {"officina_rps": ours.rps, "datasette_rps": theirs.rps, "ratio": ours.rps / theirs.rps}
 
 
@@ -496,34 +544,37 @@ def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
             cfg.seconds,
         )
 
-    api = writes()
-    profiled(cfg, f"r5-put-accounts-{ds.store}", writes)
-    seconds = max(1.0, cfg.seconds / 2)
     sql = (
         "INSERT INTO accounts (lastname, currency, creationdate, lastmodified, visibility) "
         "VALUES (?, ?, ?, ?, 0)"
     )
-    count = 0
-    stop = time.monotonic() + seconds
-    if ds.store == "sqlite":
-        conn = sqlite3.connect(ds.sqlite_file, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        while time.monotonic() < stop:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(sql, ("Raw", "CHF", 0, 0))
-            conn.execute("COMMIT")
-            count += 1
-        conn.close()
-    else:
-        import psycopg
 
-        with psycopg.connect(PG_URL, autocommit=True) as pg:
-            pg.execute(f'SET search_path TO "{ds.env["OFFICINA_SCHEMA_PREFIX"]}inst_main"')
+    def raw_inserts() -> Load:
+        count = 0
+        stop = time.monotonic() + cfg.seconds
+        if ds.store == "sqlite":
+            conn = sqlite3.connect(ds.sqlite_file, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
             while time.monotonic() < stop:
-                pg.execute(sql.replace("?", "%s"), ("Raw", "CHF", 0, 0))
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(sql, ("Raw", "CHF", 0, 0))
+                conn.execute("COMMIT")
                 count += 1
-    raw = count / seconds
+            conn.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(PG_URL, autocommit=True) as pg:
+                pg.execute(f'SET search_path TO "{ds.env["OFFICINA_SCHEMA_PREFIX"]}inst_main"')
+                while time.monotonic() < stop:
+                    pg.execute(sql.replace("?", "%s"), ("Raw", "CHF", 0, 0))
+                    count += 1
+        return Load(count / cfg.seconds, 0.0, 0)
+
+    api, driver = alternate(cfg.rounds, writes, raw_inserts)
+    raw = driver.rps
+    profiled(cfg, f"r5-put-accounts-{ds.store}", writes)
     # Leave the data set as it was, so later runs measure the same thing.
     ds.query("DELETE FROM accounts WHERE lastname = 'Raw' OR lastname LIKE 'Bench%'")
     return {
@@ -613,7 +664,9 @@ def report(
         "",
         f"Load: {'wrk, 1 thread' if not args.smoke else 'in-process threads (smoke run)'}, "
         f"{args.connections} connections (32 for writes), {args.seconds} s per measurement; "
-        f"latencies are medians of {args.runs} sequential requests over one keep-alive connection.",
+        f"latencies are medians of {args.runs} sequential requests over one keep-alive connection. "
+        f"officina and its anchor take turns, {args.rounds} rounds each, and each side's median "
+        "is kept (R1, R2, R3, R5).",
         "",
     ]
     targets = {
@@ -731,7 +784,10 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10_000, help="small data set for R4")
     parser.add_argument("--large", type=int, default=1_000_000, help="large data set for R4")
     parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per load measurement")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="turns of officina and its anchor (medians kept)"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--work", type=Path, default=HERE / ".work")
@@ -751,12 +807,13 @@ def main() -> None:
             10,
             4,
         )
+        args.rounds = 1
     use_wrk = not args.smoke and ensure_wrk() is not None
     if not args.smoke and not use_wrk:
         raise SystemExit("wrk is needed (apt-get install wrk)")
     datasette = None if args.smoke else ensure_tool("datasette", "datasette")
     py_spy = ensure_tool("py-spy", "py-spy") if args.flames and not args.smoke else None
-    cfg = Settings(args.seconds, args.connections, args.runs, use_wrk, py_spy)
+    cfg = Settings(args.seconds, args.connections, args.runs, use_wrk, args.rounds, py_spy)
     results: dict[str, dict[str, Any]] = {}
     for store in args.stores.split(","):
         name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[store]
