@@ -96,8 +96,10 @@ def _check(
 ) -> dict[str, Any]:
     """Validate a parsed contact; returns the column values it sets."""
     values: dict[str, Any] = {COLUMNS[k]: v for k, v in data.items() if k in COLUMNS}
-    if "Reference" in data and not (data["Reference"] or "").strip():
-        errors.add(join(path, "Reference"), "is required")
+    ref_path = join(path, "Reference")
+    blank = not (data.get("Reference") or "").strip()
+    if blank and (current is None or "Reference" in data) and ref_path not in errors.found:
+        errors.add(ref_path, "is required")
     if "LanguageCode" in data:
         code = (data["LanguageCode"] or "").strip().lower()
         if code and code not in languages.supported(ctx.settings):
@@ -118,6 +120,8 @@ def _check(
         locations.check(data["Location"], join(path, "Location"), errors, complete=current is None)
     for i, d in enumerate(data.get("ContactDetails") or []):
         dpath = join(path, f"ContactDetails[{i}]")
+        if dpath in errors.found:  # not an object at all
+            continue
         kind = (d.get("Type") or "").strip()
         if not kind:
             errors.add(join(dpath, "Type"), "is required")
@@ -134,7 +138,7 @@ def upsert(
     """Add or change the contact with the body's Reference (as ``POST /contacts`` does)."""
     reference = (data.get("Reference") or "").strip()
     if not reference:
-        errors.add(join(path, "Reference"), "is required")
+        _check(ctx, data, path, errors, None)
         return None
     current = conn.execute(
         select(contact).where(contact.c.reference == reference).with_for_update()
@@ -338,7 +342,7 @@ def post_contact(call: Call) -> Response:
     data, errors = _parsed(call)
     reference = (data.get("Reference") or "").strip()
     if not reference:
-        errors.add("Reference", "is required")
+        _check(call.ctx, data, "", errors, None)
         errors.check()
     with call.ctx.store.write() as conn:
         current = conn.execute(
