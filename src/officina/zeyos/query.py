@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from officina.core.auth import Principal
@@ -589,10 +590,21 @@ def _offset(value: Any) -> int:
     return number
 
 
+def _comparable(resolved: Resolved, dialect: str) -> Any:
+    """PostgreSQL's ``json`` type has no equality, so DISTINCT (and its tie-breaking sort)
+    compares structured columns as ``jsonb``; the driver decodes both alike."""
+    if dialect == "postgresql" and resolved.kind in STRUCTURED_KINDS:
+        return cast(resolved.expr, JSONB)
+    return resolved.expr
+
+
 def build_select(comp: Compiler, q: ListQuery) -> Select[Any]:
     """The single statement answering a list request (or its count)."""
     source = comp.from_clause()
-    cols = [o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)]
+    cols = [
+        _comparable(o.resolved, comp.dialect if q.distinct else "").label(f"c{i}")
+        for i, o in enumerate(q.outputs)
+    ]
     where = and_(*q.where) if q.where else None
     if q.count:
         if q.distinct:
