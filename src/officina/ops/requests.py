@@ -9,7 +9,6 @@ never logged: they may carry credentials.
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 import sys
@@ -17,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from officina.ops.metrics import Metrics
@@ -60,11 +60,24 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: what log collectors parse without configuration."""
+    """One JSON object per line: what log collectors parse without configuration.
+
+    It runs once per request (the access line), so it is kept cheap: orjson, and the time
+    text made once per second."""
+
+    _second = -1
+    _time_text = ""
+
+    def _time(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._time_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(second))
+            self._second = second
+        return self._time_text
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "pid": record.process,
@@ -76,7 +89,7 @@ class JsonFormatter(logging.Formatter):
             data.update(extra)
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False)
+        return orjson.dumps(data, default=str).decode("utf-8")
 
 
 class _CurrentStderr(logging.StreamHandler):
@@ -161,20 +174,31 @@ class Observed:
             method = scope.get("method", "")
             route = route_of(path)
             self.metrics.observe(method, route, status, seconds)
-            client = scope.get("client") or ("", 0)
-            access_log.info(
-                "%s %s %s",
-                method,
-                route,
-                status,
-                extra={
-                    "access": {
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(seconds * 1000, 3),
-                        "client": client[0],
-                    }
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client") or ("", 0)
+                _log_access(method, route, status, seconds, client[0])
             REQUEST_ID.reset(token)
+
+
+def _log_access(method: str, route: str, status: int, seconds: float, client: str) -> None:
+    """The access line, made without ``Logger.info``'s search of the call stack for the
+    caller's file and line (a third of the line's cost, and always this function)."""
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        __file__,
+        0,
+        f"{method} {route} {status}",
+        None,
+        None,
+        extra={
+            "access": {
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "client": client,
+            }
+        },
+    )
+    access_log.handle(record)
