@@ -226,8 +226,6 @@ def _token_principal(conn: Connection, secret: str, scheme: str) -> Principal | 
     return _principal_of(rows, scheme, application, rows[0].token_kind)
 
 
-
-
 def basic_pair(credentials: str) -> tuple[str, str] | None:
     """User and password of Basic credentials, or None when they are malformed."""
     try:

@@ -189,7 +189,7 @@ def _log_access(method: str, route: str, status: int, seconds: float, client: st
         __file__,
         0,
         f"{method} {route} {status}",
-        None,
+        (),
         None,
         extra={
             "access": {
