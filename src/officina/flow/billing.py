@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Row
 
 from officina.flow import enums, tree
 from officina.flow import settings as flow_settings
-from officina.flow.billing_sums import sums_for
+from officina.flow.billing_sums import billed_by, sums_for
 from officina.flow.customer_ids import customer_uuid
 from officina.flow.errors import conflict, invalid_many
 from officina.flow.models import BillingCreate, BillingPatch
@@ -160,9 +160,7 @@ def cancel(conn: Connection, row: Row[Any]) -> None:
     if row.erp_status == "transferred":
         raise conflict("in_use", "the billing was transferred to the ERP and cannot be cancelled")
     conn.execute(
-        update(time_records)
-        .where(time_records.c.billing_id == row.id)
-        .values(billing_id=None, billed_on=None)
+        update(time_records).where(billed_by([row.id])).values(billing_id=None, billed_on=None)
     )
     charged = [
         r[0]
@@ -209,7 +207,7 @@ def _lists(conn: Connection, ids: list[str]) -> tuple[dict[str, list[str]], dict
     records: dict[str, list[str]] = {i: [] for i in ids}
     for r in conn.execute(
         select(time_records.c.billing_id, time_records.c.id)
-        .where(time_records.c.billing_id.in_(ids))
+        .where(billed_by(ids))
         .order_by(time_records.c.record_time.asc().nulls_last(), time_records.c.id)
     ):
         records[r.billing_id].append(r.id)

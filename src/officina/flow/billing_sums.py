@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from officina.flow.customer_ids import DERIVED
@@ -144,10 +144,24 @@ def _customers(conn: Connection, ids: set[str]) -> dict[str, Row[Any]]:
     return out
 
 
+def billed_by(ids: list[str]) -> ColumnElement[bool]:
+    """The time records of these billings. ``billing_id`` carries no index, so that marking
+    records leaves the indexes alone (migration flow_0002); a billing's records all belong
+    to its attached work packages, whose index leads to them."""
+    return and_(
+        time_records.c.work_package_id.in_(
+            select(billing_work_packages.c.work_package_id).where(
+                billing_work_packages.c.billing_id.in_(ids)
+            )
+        ),
+        time_records.c.billing_id.in_(ids),
+    )
+
+
 def sums_for(conn: Connection, rows: list[Row[Any]]) -> dict[str, dict[str, Any]]:
     ids = [r.id for r in rows]
     records: dict[str, list[Row[Any]]] = defaultdict(list)
-    for rec in conn.execute(select(time_records).where(time_records.c.billing_id.in_(ids))):
+    for rec in conn.execute(select(time_records).where(billed_by(ids))):
         records[rec.billing_id].append(rec)
     attached: dict[str, list[str]] = defaultdict(list)
     # (billing, package) pairs where the billing charges the package's fixed price.

@@ -272,6 +272,7 @@ time_records = Table(
     _id("work_package_id", ForeignKey("flow_nodes.id"), nullable=True),
     _id("price_category_id", ForeignKey("flow_price_categories.id"), nullable=True),
     _id("price_surcharge_id", ForeignKey("flow_price_surcharges.id"), nullable=True),
+    # Not indexed: see billing_sums.billed_by.
     _id("billing_id", ForeignKey("flow_billings.id"), nullable=True),
     Column("billed_on", BigInteger, nullable=True),
     Column("created_on", BigInteger, nullable=False),
@@ -280,7 +281,6 @@ time_records = Table(
     Index("ix_flow_time_records_work_package_id", "work_package_id"),
     Index("ix_flow_time_records_reference_node_id", "reference_node_id"),
     Index("ix_flow_time_records_user_uuid", "user_uuid"),
-    Index("ix_flow_time_records_billing_id", "billing_id"),
     Index("ix_flow_time_records_record_time", "record_time"),
 )
 
