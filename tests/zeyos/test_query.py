@@ -85,6 +85,8 @@ def test_invalid_paths_are_400(admin, data):
         ({"fields": ["contact.account.x"]}, "Invalid selection field"),
         ({"fields": ["contact.nosuch"]}, "Invalid selection field"),
         ({"fields": ["lastname.x"]}, "Invalid selection field"),
+        ({"fields": {"0": ["lastname"]}}, "Invalid selection field"),
+        ({"fields": {"0": {"a": 1}, "1": None}}, "Invalid selection field"),
         ({"filters": {"nosuch": 1}}, "Invalid filter field 'nosuch'"),
         ({"filters": {"lastname": {"LIKE": "x"}}}, "Invalid filter operator 'LIKE'"),
         ({"filters": {"type": "abc"}}, "Invalid filter value"),

@@ -476,7 +476,8 @@ def compile_list(
     pairs: list[tuple[str, Any]] = []
     if isinstance(raw_fields, dict):
         for key, path in raw_fields.items():
-            pairs.append((path if INT_KEY.match(str(key)) else str(key), path))
+            shown = path if isinstance(path, str) else repr(path)
+            pairs.append((shown if INT_KEY.match(str(key)) else str(key), path))
     elif isinstance(raw_fields, list):
         pairs = [(p if isinstance(p, str) else repr(p), p) for p in raw_fields]
     elif raw_fields is not None:
