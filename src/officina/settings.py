@@ -51,6 +51,8 @@ class Settings:
     # Directory where worker processes leave their request counts for each other, so any
     # worker's /metrics covers all of them (serve --workers N sets one up by itself).
     metrics_dir: Path | None = None
+    # Threads a worker runs store work on; 0 picks by store (see store_threads).
+    threads: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -99,8 +101,20 @@ class Settings:
             env["metrics_token"] = v or None
         if (v := _env("METRICS_DIR")) is not None:
             env["metrics_dir"] = Path(v) if v else None
+        if (v := _env("THREADS")) is not None:
+            env["threads"] = int(v)
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(base, **env)
+
+    @property
+    def store_threads(self) -> int:
+        """SQLite work is CPU work inside this process: threads beyond a few only queue for
+        the interpreter lock, and each hand-over of it between many threads costs more than
+        the work (16 concurrent lists of 100 rows: 4.6 ms of CPU each instead of 1.9 ms).
+        PostgreSQL work mostly waits for the server, so many threads overlap those waits."""
+        if self.threads > 0:
+            return self.threads
+        return 40 if self.is_postgres else 4
 
     @property
     def is_postgres(self) -> bool:
