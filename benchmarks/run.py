@@ -242,6 +242,19 @@ class DataSet:
             cur = conn.execute(sql.replace("?", "%s"), params or None)
             return list(cur) if cur.description else []
 
+    def account_at(self, fraction: float) -> int:
+        """The ID of an account that exists, at this fraction of the ID order (IDs have gaps
+        once rows were added and removed, so the middle of the ID range may be no row)."""
+        (count,) = self.query("SELECT count(*) FROM accounts")[0]
+        (found,) = self.query(
+            'SELECT "ID" FROM accounts ORDER BY "ID" LIMIT 1 OFFSET ?', (int(count * fraction),)
+        )[0]
+        return int(found)
+
+    def forget_writes(self) -> None:
+        """Remove the accounts R5 adds, also those of an interrupted earlier run."""
+        self.query("DELETE FROM accounts WHERE lastname = 'Raw' OR lastname LIKE 'Bench%'")
+
 
 def dataset(store: str, size: int, work: Path, tag: str = "bench") -> DataSet:
     """The benchmark data of one size on one store, made once and reused by later runs."""
@@ -267,7 +280,9 @@ def dataset(store: str, size: int, work: Path, tag: str = "bench") -> DataSet:
     key = json.loads(
         officina("apikey", "create", "--email", "admin@example.com", "--json", env=env)
     )
-    return DataSet(store, size, data_dir, env, key["api_key"], extra)
+    ds = DataSet(store, size, data_dir, env, key["api_key"], extra)
+    ds.forget_writes()
+    return ds
 
 
 # Tables the measurements change (R5 adds and removes accounts, Flow bills and cancels).
@@ -396,8 +411,10 @@ def load(
 
 
 def r1(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
-    (some_id,) = ds.query('SELECT max("ID") / 2 FROM accounts')[0]
+    some_id = ds.account_at(0.5)
     url = f"{base}/main/api/v1/accounts/{some_id}"
+    answer = httpx.get(url, headers={"Authorization": ds.auth})
+    assert answer.status_code == 200, f"R1 would measure {answer.status_code} answers"
     port = free_port()
     argv = [
         sys.executable,
@@ -415,6 +432,8 @@ def r1(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
         officina_load, bare = alternate(
             cfg.rounds, lambda: load(cfg, url, ds.auth), lambda: load(cfg, bare_url, ds.auth)
         )
+    # A throughput of error answers would measure the wrong thing.
+    assert officina_load.errors == 0 and bare.errors == 0, "R1 had failed requests"
     profiled(cfg, f"r1-get-account-{ds.store}", lambda: load(cfg, url, ds.auth))
     return {
         "officina_rps": officina_load.rps,
@@ -497,9 +516,14 @@ def _driver(ds: DataSet) -> Iterator[Any]:
 def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str, Any]:
     if ds.store != "sqlite" or datasette is None:
         return {}
-    (start,) = ds.query('SELECT max("ID") / 3 FROM accounts')[0]
+    start = ds.account_at(1 / 3)
     body = {"filter": {"ID": {">=": start, "<": start + 100}}, "limit": 100}
     url = f"{base}/main/api/v1/accounts"
+    shown = httpx.post(url, json=body, headers={"Authorization": ds.auth}).json()
+    (stored,) = ds.query(
+        'SELECT count(*) FROM accounts WHERE "ID" >= ? AND "ID" < ?', (start, start + 100)
+    )[0]
+    assert 0 < len(shown) == stored, f"R3 would measure lists of {len(shown)} rows"
     port = free_port()
     argv = [
         datasette,
@@ -519,6 +543,7 @@ def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str
             lambda: load(cfg, url, ds.auth, "POST", body),
             lambda: load(cfg, f"http://127.0.0.1:{port}{query}", ds.auth),
         )
+    assert ours.errors == 0 and theirs.errors == 0, "R3 had failed requests"
     profiled(cfg, f"r3-list-accounts-{ds.store}", lambda: load(cfg, url, ds.auth, "POST", body))
     return {"officina_rps": ours.rps, "datasette_rps": theirs.rps, "ratio": ours.rps / theirs.rps}
 
@@ -526,9 +551,9 @@ def r3(cfg: Settings, ds: DataSet, base: str, datasette: str | None) -> dict[str
 def r4(cfg: Settings, small: DataSet, large: DataSet) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, ds in (("small", small), ("large", large)):
-        (contact,) = ds.query(
-            'SELECT contact FROM accounts WHERE "ID" = (SELECT max("ID") / 2 FROM accounts)'
-        )[0]
+        (contact,) = ds.query('SELECT contact FROM accounts WHERE "ID" = ?', (ds.account_at(0.5),))[
+            0
+        ]
         with served(ds) as base, httpx.Client(headers={"Authorization": ds.auth}, timeout=120) as c:
             url = f"{base}/main/api/v1/accounts"
             body = {"filter": {"contact": contact}}
@@ -600,7 +625,7 @@ def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
     raw = driver.rps
     profiled(cfg, f"r5-put-accounts-{ds.store}", writes)
     # Leave the data set as it was, so later runs measure the same thing.
-    ds.query("DELETE FROM accounts WHERE lastname = 'Raw' OR lastname LIKE 'Bench%'")
+    ds.forget_writes()
     return {
         "api_rps": api.rps,
         "driver_rps": raw,
