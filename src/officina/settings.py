@@ -108,13 +108,14 @@ class Settings:
 
     @property
     def store_threads(self) -> int:
-        """SQLite work is CPU work inside this process: threads beyond a few only queue for
-        the interpreter lock, and each hand-over of it between many threads costs more than
-        the work (16 concurrent lists of 100 rows: 4.6 ms of CPU each instead of 1.9 ms).
+        """SQLite work is CPU work inside this process: every extra thread only queues for
+        the interpreter lock, and each hand-over of it costs more than the work (16
+        concurrent lists of 100 rows: 1.6 ms of CPU each on one thread, 2.2 ms on two, 2.7
+        ms on four, 4.6 ms on forty). Two keep one long query from holding up the rest.
         PostgreSQL work mostly waits for the server, so many threads overlap those waits."""
         if self.threads > 0:
             return self.threads
-        return 40 if self.is_postgres else 4
+        return 40 if self.is_postgres else 2
 
     @property
     def is_postgres(self) -> bool:

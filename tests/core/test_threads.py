@@ -12,7 +12,7 @@ from officina.settings import Settings
 
 def test_threads_follow_the_store_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OFFICINA_THREADS", raising=False)
-    assert Settings().store_threads == 4
+    assert Settings().store_threads == 2
     assert Settings(database_url="postgresql://db/x").store_threads == 40
     monkeypatch.setenv("OFFICINA_THREADS", "7")
     assert Settings.from_env().threads == 7
