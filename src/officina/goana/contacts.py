@@ -24,7 +24,7 @@ from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Errors, Problem
 from officina.goana.routing import Call, Param, Route, check_if_match, json_response, tagged
 from officina.goana.tables import contact, contact_detail, job_parameter, location
-from officina.goana.wire import Field, Shape, format_datetime, join, parse_datetime
+from officina.goana.wire import Field, Shape, format_datetime, join
 
 CONTACT_DETAIL = Shape(
     "ContactDetail",
@@ -289,11 +289,8 @@ def _filters(call: Call) -> list[Any]:
         where.append(location.c.zip.in_([z.strip() for z in zips]))
     if cities := call.args("city"):
         where.append(func.lower(location.c.city).in_([c.strip().lower() for c in cities]))
-    if (since := call.arg("modifiedSince")) is not None:
-        seconds = parse_datetime(since, call.ctx.tz)
-        if seconds is None:
-            raise Problem(400, errors={"modifiedSince": ["must be a date or a date and time"]})
-        where.append(contact.c.modified >= seconds)
+    if (since := call.when("modifiedSince")) is not None:
+        where.append(contact.c.modified >= since)
     return where
 
 

@@ -19,7 +19,6 @@ from officina.goana.problems import Errors, Problem
 from officina.goana.routing import Call, Param, Route, check_if_match, json_response, tagged
 from officina.goana.tables import job
 from officina.goana.templates import PAGING
-from officina.goana.wire import parse_datetime
 
 
 def _flag(call: Call, name: str) -> bool:
@@ -31,27 +30,17 @@ def _flag(call: Call, name: str) -> bool:
     raise Problem(400, errors={name: ["must be true or false"]})
 
 
-def _when(call: Call, name: str) -> int | None:
-    raw = call.arg(name)
-    if raw is None:
-        return None
-    seconds = parse_datetime(raw, call.ctx.tz)
-    if seconds is None:
-        raise Problem(400, errors={name: ["must be a date or a date and time"]})
-    return seconds
-
-
 def _filters(conn: Connection, call: Call) -> job_view.Filter:
     flt = job_view.Filter()
     errors = Errors()
     names = call.args("statusName")
     if names:
         flt.where.append(job.c.status.in_([statuses.resolve(conn, n, "statusName") for n in names]))
-    if (start := _when(call, "plannedFrom")) is not None:
+    if (start := call.when("plannedFrom")) is not None:
         flt.where.append(job.c.planned >= start)
-    if (end := _when(call, "plannedTo")) is not None:
+    if (end := call.when("plannedTo")) is not None:
         flt.where.append(job.c.planned < end)
-    if (since := _when(call, "modifiedSince")) is not None:
+    if (since := call.when("modifiedSince")) is not None:
         flt.where.append(job.c.modified >= since)
     if call.has_arg("userEmail"):
         emails = call.args("userEmail")

@@ -28,7 +28,7 @@ from officina.core.errors import HttpError
 from officina.core.store import Instances, Store
 from officina.goana.context import Ctx, authenticated
 from officina.goana.problems import Problem
-from officina.goana.wire import Reader, Shape
+from officina.goana.wire import Reader, Shape, parse_datetime
 
 log = logging.getLogger("officina.goana")
 
@@ -57,6 +57,17 @@ class Call:
         """A query parameter, its name matched case-insensitively."""
         values = self.args(name)
         return values[0] if values else None
+
+    def when(self, name: str) -> int | None:
+        """A date or date-and-time query parameter as seconds in the instance's time zone;
+        400 naming the parameter when it is neither."""
+        raw = self.arg(name)
+        if raw is None:
+            return None
+        seconds = parse_datetime(raw, self.ctx.tz)
+        if seconds is None:
+            raise Problem(400, errors={name: ["must be a date or a date and time"]})
+        return seconds
 
     def args(self, name: str) -> list[str]:
         low = name.lower()

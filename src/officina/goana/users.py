@@ -25,7 +25,7 @@ from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Errors, Problem
 from officina.goana.routing import Call, Param, Route, claim_version, json_response, tagged
 from officina.goana.tables import user_profile
-from officina.goana.wire import Field, Shape, b64, format_datetime, parse_datetime
+from officina.goana.wire import Field, Shape, b64, format_datetime
 
 MAX_AVATAR = 1024 * 1024
 LIMITED = ("Email", "DisplayName", "Teams", "WorkAssignable")
@@ -159,11 +159,8 @@ def _filters(call: Call, conn: Connection) -> list[Any]:
             )
     if emails := call.args("email"):
         where.append(users.c.email_ci.in_([e.strip().lower() for e in emails]))
-    if (since := call.arg("modifiedSince")) is not None:
-        seconds = parse_datetime(since, call.ctx.tz)
-        if seconds is None:
-            raise Problem(400, errors={"modifiedSince": ["must be a date or a date and time"]})
-        where.append(users.c.lastmodified >= seconds)
+    if (since := call.when("modifiedSince")) is not None:
+        where.append(users.c.lastmodified >= since)
     return where
 
 
