@@ -602,23 +602,16 @@ def _comparable(resolved: Resolved, dialect: str) -> Any:
 def build_select(comp: Compiler, q: ListQuery) -> Select[Any]:
     """The single statement answering a list request (or its count)."""
     source = comp.from_clause()
-    cols = [
-        _comparable(o.resolved, comp.dialect if q.distinct else "").label(f"c{i}")
-        for i, o in enumerate(q.outputs)
-    ]
     where = and_(*q.where) if q.where else None
-    if q.count:
-        if q.distinct:
-            inner = select(*cols).select_from(source).distinct()
-            if where is not None:
-                inner = inner.where(where)
-            return select(func.count()).select_from(inner.subquery())
-        stmt = select(func.count()).select_from(source)
-        return stmt.where(where) if where is not None else stmt
     if q.distinct:
-        inner = select(*cols).select_from(source).distinct()
+        distinct_cols = [
+            _comparable(o.resolved, comp.dialect).label(f"c{i}") for i, o in enumerate(q.outputs)
+        ]
+        inner = select(*distinct_cols).select_from(source).distinct()
         if where is not None:
             inner = inner.where(where)
+        if q.count:
+            return select(func.count()).select_from(inner.subquery())
         sub = inner.subquery("d")
         order: list[Any] = []
         for resolved, desc in q.order:
@@ -629,6 +622,10 @@ def build_select(comp: Compiler, q: ListQuery) -> Select[Any]:
         for i, o in enumerate(q.outputs):
             order += comp.sort_keys(Resolved(o.key, sub.c[f"c{i}"], o.resolved.kind), False)
         return select(sub).order_by(*order).limit(q.limit).offset(q.offset)
+    if q.count:
+        counted = select(func.count()).select_from(source)
+        return counted.where(where) if where is not None else counted
+    cols = [o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)]
     stmt = select(*cols).select_from(source)
     if where is not None:
         stmt = stmt.where(where)
