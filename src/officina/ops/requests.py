@@ -65,15 +65,17 @@ class JsonFormatter(logging.Formatter):
     It runs once per request (the access line), so it is kept cheap: orjson, and the time
     text made once per second."""
 
-    _second = -1
-    _time_text = ""
+    # (second, its text) as one value: threads writing lines may replace it concurrently,
+    # and two separate fields could pair one second with another's text.
+    _stamp: tuple[int, str] = (-1, "")
 
     def _time(self, created: float) -> str:
         second = int(created)
-        if second != self._second:
-            self._time_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(second))
-            self._second = second
-        return self._time_text
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(second)))
+            self._stamp = stamp
+        return stamp[1]
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
