@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import anyio.to_thread
 import pytest
 from starlette.testclient import TestClient
@@ -25,7 +27,7 @@ def test_a_served_app_uses_its_thread_count(env) -> None:  # type: ignore[no-unt
     async def probe() -> None:
         seen.append(int(anyio.to_thread.current_default_thread_limiter().total_tokens))
 
-    settings = Settings(**{**env.settings.__dict__, "threads": 3})
+    settings = dataclasses.replace(env.settings, threads=3)
     with TestClient(build_app(settings, env.instances)) as client:
         response = client.get("/main/api/v1/accounts/1", headers=env.admin_headers)
         assert response.status_code == 404
