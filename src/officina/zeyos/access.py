@@ -18,6 +18,14 @@ from officina.zeyos.registry.model import Entity, Owner
 from officina.zeyos.tables import table
 
 
+def visibility_key(p: Principal) -> tuple[Any, ...]:
+    """What of a caller the visibility predicates below depend on: statements built for one
+    caller may be reused for every caller with the same key."""
+    if p.is_admin:
+        return ("admin",)
+    return (p.user_id, p.nopublic, tuple(sorted(p.groups.items())), tuple(sorted(p.perms.items())))
+
+
 def _owner_clause(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool] | None:
     if entity.owner == Owner.NONE or p.is_admin:
         return None

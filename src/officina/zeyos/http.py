@@ -253,7 +253,7 @@ async def collection(request: Request) -> Response:
     body_of = await _body_later(request)
     if op == Op.LIST:
 
-        def work() -> tuple[bool, Any]:
+        def work(budget: float | None = None) -> tuple[bool, Any]:
             with store.read() as conn:
                 principal = _principal(conn, request)
                 params = merge_query_params(
@@ -262,10 +262,15 @@ async def collection(request: Request) -> Response:
                 export = _flag(params.get("export"))
                 records.access.require_read(entity, principal)
                 if export:
-                    return True, records.run_export(conn, entity, params, principal)
-                return False, records.run_list(conn, entity, params, principal)
+                    return True, records.run_export(conn, entity, params, principal, budget)
+                return False, records.run_list(conn, entity, params, principal, budget)
 
-        export, result = await run_in_threadpool(work)
+        try:
+            if not _on_loop(store, request):
+                raise records.OverBudget
+            export, result = work(LOOP_BUDGET)
+        except records.OverBudget:
+            export, result = await run_in_threadpool(work)
         if export:
             return Response(
                 result,
@@ -287,13 +292,22 @@ async def collection(request: Request) -> Response:
     return json_response(record.data, 201, headers)
 
 
+# How long (seconds) a list's statement may run on the event loop before the list is
+# started again on a worker thread.
+LOOP_BUDGET = 0.003
+
+
 def _on_loop(store: Store, request: Request) -> bool:
-    """Whether a single-row read is cheaper run right here than handed to a thread.
+    """Whether a read is cheaper run right here than handed to a thread.
 
     On SQLite it is: a few indexed lookups in the process itself take less time than the
     hand-off to a worker thread and back, and in WAL mode a reader never waits for a writer.
+    Threads also cost more than the hand-off: SQLite lets go of the interpreter lock at every
+    row it steps over, and with another thread waiting, each row became a switch between
+    threads. A list runs here under a budget of LOOP_BUDGET, so one that turns out long goes
+    to a thread after a few milliseconds instead of stalling every other request.
     Everything that may wait stays off the event loop: PostgreSQL's round trips, SQLite's
-    write lock, lists of unknown length, and the deliberately slow hashing of a password.
+    write lock, and the deliberately slow hashing of a password.
     """
     return (
         store.dialect == "sqlite" and password_login(request.headers.get("authorization")) is None

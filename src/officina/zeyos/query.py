@@ -10,14 +10,18 @@ from __future__ import annotations
 import operator
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 from sqlalchemy import (
+    Integer,
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     false,
     func,
@@ -110,6 +114,10 @@ class Compiler:
         self._joins: dict[str, Any] = {}
         self._ext_joins: dict[str, Any] = {}
         self._conditions = 0
+        # (operand as sent, its conversion) of every bound operand, in binding order.
+        self.slots: list[tuple[Any, Callable[[Any], Any]]] = []
+        # The select list of the outputs, labelled, when the projection cache made it.
+        self.selection: Select[Any] | None = None
 
     # -- paths ----------------------------------------------------------------------------
 
@@ -300,18 +308,22 @@ class Compiler:
         return text
 
     def _operand(self, col: Resolved, operand: Any, op: str) -> tuple[Any, Any]:
-        """Coerce ``operand`` to the column's type; extension values compare numerically
-        when the operand is a JSON number."""
-        if col.number is not None:
-            numeric = isinstance(operand, int | float) and not isinstance(operand, bool)
-            if numeric:
-                return col.number, float(operand)
-            text = as_text(operand)
-            if text is None:
-                raise invalid("filter value for", col.path)
-            return col.expr, text
-        value = coerce_operand(col, operand)
-        return col.expr, value
+        """The expression to compare and the operand bound as a parameter, coerced to the
+        column's type; extension values compare numerically when the operand is a JSON
+        number."""
+        expr, convert = _conversion(col, operand)
+        return expr, self._bind(expr, operand, convert)
+
+    def _bind(
+        self, expr: Any, raw: Any, convert: Callable[[Any], Any], expanding: bool = False
+    ) -> Any:
+        """A named parameter holding ``convert(raw)``, recorded in :attr:`slots` so that a
+        statement of the same shape can be run again with other operands (see
+        :mod:`officina.zeyos.list_statements`)."""
+        name = f"v{len(self.slots)}"
+        value = convert(raw)
+        self.slots.append((raw, convert))
+        return bindparam(name, value, type_=expr.type, expanding=expanding)
 
     def _in(self, col: Resolved, negate: bool, operand: Any) -> ColumnElement[bool]:
         if not isinstance(operand, list):
@@ -323,20 +335,18 @@ class Compiler:
             raise bad_request("Too many values in IN filter")
         has_null = any(item is None for item in operand)
         items = [item for item in operand if item is not None]
-        if (
-            col.number is not None
-            and items
-            and all(isinstance(i, int | float) and not isinstance(i, bool) for i in items)
-        ):
-            expr: Any = col.number
-            values: list[Any] = [float(i) for i in items]
+        if not items:
+            clause: ColumnElement[bool] = true() if negate else false()
         else:
-            expr = col.expr
-            values = [self._operand(col, i, "IN")[1] for i in items]
+            if col.number is not None and all(_is_number(i) for i in items):
+                expr: Any = col.number
+                convert: Callable[[Any], Any] = _numbers
+            else:
+                expr, convert = col.expr, partial(_values, col)
+            values = self._bind(expr, items, convert, expanding=True)
+            clause = expr.not_in(values) if negate else expr.in_(values)
         if negate:
-            clause: ColumnElement[bool] = expr.not_in(values) if values else true()
             return and_(clause, col.expr.is_not(None)) if has_null else clause
-        clause = expr.in_(values) if values else false()
         return or_(clause, col.expr.is_(None)) if has_null else clause
 
     # -- search ---------------------------------------------------------------------------
@@ -390,6 +400,35 @@ class Compiler:
         return [(k.desc().nulls_first() if descending else k.asc().nulls_last()) for k in keys]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _conversion(col: Resolved, operand: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """What an operand is compared with, and how it is coerced for it (decided by the
+    operand's JSON type, never by its value)."""
+    if col.number is not None:
+        if _is_number(operand):
+            return col.number, float
+        return col.expr, partial(_extension_text, col)
+    return col.expr, partial(coerce_operand, col)
+
+
+def _extension_text(col: Resolved, operand: Any) -> str:
+    text = as_text(operand)
+    if text is None:
+        raise invalid("filter value for", col.path)
+    return text
+
+
+def _numbers(items: list[Any]) -> list[float]:
+    return [float(i) for i in items]
+
+
+def _values(col: Resolved, items: list[Any]) -> list[Any]:
+    return [_conversion(col, i)[1](i) for i in items]
+
+
 def coerce_operand(col: Resolved, operand: Any) -> Any:
     kind = col.kind
     if kind in STRUCTURED_KINDS or kind == Kind.HASH:
@@ -433,7 +472,7 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _decode(value: Any) -> Any:
+def decode_param(value: Any) -> Any:
     """Form data carries objects and arrays as JSON text."""
     if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
         try:
@@ -454,7 +493,7 @@ def compile_list(
 
     # expand (extdata/tags inside expand act as the flags)
     expand_names: set[str] = set()
-    for name in _as_list(_decode(params.get("expand"))):
+    for name in _as_list(decode_param(params.get("expand"))):
         if isinstance(name, str) and "," in name:
             expand_names.update(n.strip() for n in name.split(",") if n.strip())
         else:
@@ -468,9 +507,109 @@ def compile_list(
         expand_names.discard("tags")
         want_tags = True
 
-    # fields
+    outputs = _projection(comp, params.get("fields"), expand_names, want_extdata, want_tags)
+    by_key = {o.key: o for o in outputs}
+
+    # where
+    where: list[ColumnElement[bool]] = []
+    visible = access.visibility(entity, comp.base, principal)
+    if visible is not None:
+        where.append(visible)
+    for key in ("filter", "filters"):
+        node = decode_param(params.get(key))
+        if node is None or node == "" or node == [] or node == {}:
+            continue
+        where.append(comp.filter(node))
+    found = comp.search(params.get("query"))
+    if found is not None:
+        where.append(found)
+
+    # sort
+    order: list[tuple[Resolved, bool]] = []
+    raw_sort = decode_param(params.get("sort"))
+    sort_items = _as_list(raw_sort)
+    if isinstance(raw_sort, str) and "," in raw_sort:
+        sort_items = [s.strip() for s in raw_sort.split(",") if s.strip()]
+    if len(sort_items) > LIMITS.sort_keys:
+        raise bad_request(f"Too many sort keys (at most {LIMITS.sort_keys})")
+    for item in sort_items:
+        if not isinstance(item, str) or not item.strip():
+            raise invalid("sort field", item)
+        text = item.strip()
+        descending = text.startswith("-")
+        name = text[1:] if text[:1] in "+-" else text
+        if name in by_key and by_key[name].resolved.pseudo is None:
+            resolved = by_key[name].resolved
+        else:
+            resolved = comp.resolve(name, "sort field")
+        if resolved.kind in STRUCTURED_KINDS or resolved.pseudo:
+            raise invalid("sort field", name)
+        if distinct and not any(o.resolved.path == resolved.path for o in outputs):
+            raise invalid("sort field", name)
+        order.append((resolved, descending))
+
+    if distinct and any(o.resolved.pseudo for o in outputs):
+        raise bad_request("Invalid selection: distinct with extdata or tags")
+
+    limit = _limit(params.get("limit"))
+    offset = _offset(params.get("offset"))
+    query = ListQuery(outputs, where, order, limit, offset, count, distinct)
+    query.binfile_outputs = [
+        o.key for o in outputs if o.expanded and o.resolved.kind == Kind.BINFILE
+    ]
+    return comp, query
+
+
+@dataclass(frozen=True)
+class _Projection:
+    outputs: tuple[Output, ...]
+    joins: dict[str, Any]
+    ext_joins: dict[str, Any]
+    # The select list, labelled as build_select would label it.
+    selection: Select[Any]
+
+
+# Selections already resolved, by entity, dialect and the request's selection parameters:
+# resolving and labelling every column of an entity cost more than running a short list.
+# What is kept is the shape of the SQL only (columns, joins, subqueries), never data or
+# anything that depends on the caller: visibility is added to every statement afresh.
+_PROJECTIONS: dict[tuple[Any, ...], _Projection] = {}
+_PROJECTIONS_MAX = 256
+# Wider selections are resolved every time, so the cache cannot be grown without bound.
+_PROJECTION_MAX_OUTPUTS = 64
+
+
+def _projection(
+    comp: Compiler, fields: Any, expand: set[str], want_extdata: bool, want_tags: bool
+) -> list[Output]:
+    """The outputs of a list, from the cache when the same selection was resolved before.
+
+    ``comp`` receives the joins the selection needs, so that filters and sort keys on the
+    same paths reuse them."""
+    flags = (want_extdata, want_tags)
+    key = (comp.entity.name, comp.dialect, repr(fields), tuple(sorted(expand)), flags)
+    found = _PROJECTIONS.get(key)
+    if found is None:
+        outputs = _resolve_outputs(comp, fields, expand, want_extdata, want_tags)
+        if len(outputs) > _PROJECTION_MAX_OUTPUTS:
+            return outputs
+        selection = select(*[o.resolved.expr.label(f"c{i}") for i, o in enumerate(outputs)])
+        found = _Projection(tuple(outputs), dict(comp._joins), dict(comp._ext_joins), selection)
+        if len(_PROJECTIONS) >= _PROJECTIONS_MAX:
+            _PROJECTIONS.clear()
+        _PROJECTIONS[key] = found
+    comp._joins.update(found.joins)
+    comp._ext_joins.update(found.ext_joins)
+    comp.selection = found.selection
+    return list(found.outputs)
+
+
+def _resolve_outputs(
+    comp: Compiler, fields: Any, expand_names: set[str], want_extdata: bool, want_tags: bool
+) -> list[Output]:
+    entity = comp.entity
     outputs: list[Output] = []
-    raw_fields = _decode(params.get("fields"))
+    raw_fields = decode_param(fields)
     if isinstance(raw_fields, str):
         raw_fields = [raw_fields]
     pairs: list[tuple[str, Any]] = []
@@ -522,55 +661,12 @@ def compile_list(
         if target.resolved.kind not in EXPANDABLE_KINDS or target.resolved.pseudo:
             raise invalid("expand field", name)
         target.expanded = True
+    return outputs
 
-    # where
-    where: list[ColumnElement[bool]] = []
-    visible = access.visibility(entity, comp.base, principal)
-    if visible is not None:
-        where.append(visible)
-    for key in ("filter", "filters"):
-        node = _decode(params.get(key))
-        if node is None or node == "" or node == [] or node == {}:
-            continue
-        where.append(comp.filter(node))
-    found = comp.search(params.get("query"))
-    if found is not None:
-        where.append(found)
 
-    # sort
-    order: list[tuple[Resolved, bool]] = []
-    raw_sort = _decode(params.get("sort"))
-    sort_items = _as_list(raw_sort)
-    if isinstance(raw_sort, str) and "," in raw_sort:
-        sort_items = [s.strip() for s in raw_sort.split(",") if s.strip()]
-    if len(sort_items) > LIMITS.sort_keys:
-        raise bad_request(f"Too many sort keys (at most {LIMITS.sort_keys})")
-    for item in sort_items:
-        if not isinstance(item, str) or not item.strip():
-            raise invalid("sort field", item)
-        text = item.strip()
-        descending = text.startswith("-")
-        name = text[1:] if text[:1] in "+-" else text
-        if name in by_key and by_key[name].resolved.pseudo is None:
-            resolved = by_key[name].resolved
-        else:
-            resolved = comp.resolve(name, "sort field")
-        if resolved.kind in STRUCTURED_KINDS or resolved.pseudo:
-            raise invalid("sort field", name)
-        if distinct and not any(o.resolved.path == resolved.path for o in outputs):
-            raise invalid("sort field", name)
-        order.append((resolved, descending))
-
-    if distinct and any(o.resolved.pseudo for o in outputs):
-        raise bad_request("Invalid selection: distinct with extdata or tags")
-
-    limit = _limit(params.get("limit"))
-    offset = _offset(params.get("offset"))
-    query = ListQuery(outputs, where, order, limit, offset, count, distinct)
-    query.binfile_outputs = [
-        o.key for o in outputs if o.expanded and o.resolved.kind == Kind.BINFILE
-    ]
-    return comp, query
+def paging(params: dict[str, Any]) -> tuple[int, int]:
+    """(limit, offset) of a list request, checked."""
+    return _limit(params.get("limit")), _offset(params.get("offset"))
 
 
 def _limit(value: Any) -> int:
@@ -621,12 +717,14 @@ def build_select(comp: Compiler, q: ListQuery) -> Select[Any]:
             )
         for i, o in enumerate(q.outputs):
             order += comp.sort_keys(Resolved(o.key, sub.c[f"c{i}"], o.resolved.kind), False)
-        return select(sub).order_by(*order).limit(q.limit).offset(q.offset)
+        return _paged(select(sub).order_by(*order), q)
     if q.count:
         counted = select(func.count()).select_from(source)
         return counted.where(where) if where is not None else counted
-    cols = [o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)]
-    stmt = select(*cols).select_from(source)
+    stmt = comp.selection
+    if stmt is None:
+        stmt = select(*[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)])
+    stmt = stmt.select_from(source)
     if where is not None:
         stmt = stmt.where(where)
     order = []
@@ -634,4 +732,14 @@ def build_select(comp: Compiler, q: ListQuery) -> Select[Any]:
         order += comp.sort_keys(resolved, desc)
     if not any(r.path == "ID" for r, _ in q.order):
         order.append(comp.base.c.ID.asc())
-    return stmt.order_by(*order).limit(q.limit).offset(q.offset)
+    return _paged(stmt.order_by(*order), q)
+
+
+def _paged(stmt: Select[Any], q: ListQuery) -> Select[Any]:
+    """LIMIT and OFFSET as named parameters, which a reused statement sets anew (an
+    export without a limit has none)."""
+    if q.limit is None:
+        return stmt.offset(q.offset)
+    return stmt.limit(bindparam("lim", q.limit, type_=Integer)).offset(
+        bindparam("off", q.offset, type_=Integer)
+    )

@@ -35,7 +35,7 @@ from officina.core.errors import (
     precondition_failed,
     short,
 )
-from officina.zeyos import access, extension, rules
+from officina.zeyos import access, extension, list_statements, rules
 from officina.zeyos.limits import LIMITS
 from officina.zeyos.query import ListQuery, build_select, compile_list
 from officina.zeyos.registry import ENTITIES
@@ -69,18 +69,31 @@ class Record:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def run_list(conn: Connection, entity: Entity, params: dict[str, Any], principal: Principal) -> Any:
-    comp, q = compile_list(entity, params, principal, conn.dialect.name)
-    stmt = build_select(comp, q)
-    with time_limit(conn, LIMITS.statement_seconds):
+def run_list(
+    conn: Connection,
+    entity: Entity,
+    params: dict[str, Any],
+    principal: Principal,
+    budget: float | None = None,
+) -> Any:
+    """The page (or count) a list request asks for; ``budget``: see :func:`time_limit`."""
+    statement, values = list_statements.prepare(entity, params, principal, conn.dialect.name)
+    q = statement.query
+    with time_limit(conn, LIMITS.statement_seconds, budget):
         if q.count:
-            return {"count": int(conn.execute(stmt).scalar_one())}
-        rows = conn.execute(stmt).all()
-    return render(conn, q, rows)
+            return {"count": int(conn.execute(statement.stmt, values).scalar_one())}
+        rows = conn.execute(statement.stmt, values).all()
+    if statement.plan is None:
+        statement.plan = _plan(q)
+    return render(conn, q, rows, statement.plan)
 
 
 def run_export(
-    conn: Connection, entity: Entity, params: dict[str, Any], principal: Principal
+    conn: Connection,
+    entity: Entity,
+    params: dict[str, Any],
+    principal: Principal,
+    budget: float | None = None,
 ) -> str:
     """The list as CSV (delimiter ``;``): every matching row unless a limit is given.
 
@@ -96,7 +109,7 @@ def run_export(
     else:
         q.limit = None  # type: ignore[assignment]
     stmt = build_select(comp, q)
-    with time_limit(conn, LIMITS.statement_seconds):
+    with time_limit(conn, LIMITS.statement_seconds, budget):
         rows = render(conn, q, conn.execute(stmt).all())
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -121,12 +134,21 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+class OverBudget(Exception):
+    """A statement ran longer than the time it was lent (see :func:`time_limit`); nothing
+    was written, so the caller may run the same work again where waiting is harmless."""
+
+
 @contextmanager
-def time_limit(conn: Connection, seconds: float) -> Iterator[None]:
+def time_limit(conn: Connection, seconds: float, budget: float | None = None) -> Iterator[None]:
     """Cancel the statements of this block after ``seconds``: 503, the client may retry.
 
     PostgreSQL enforces it itself (statement_timeout, local to the transaction); SQLite is
     interrupted by a progress handler that checks the clock every thousand steps.
+
+    ``budget`` (SQLite only): a shorter limit after which the block raises
+    :class:`OverBudget` instead. The HTTP layer runs a list on the event loop under a budget
+    of a few milliseconds, and only a list that overruns it moves to a worker thread.
     """
     busy = HttpError(503, "Service Unavailable: query took too long", {"Retry-After": "5"})
     if conn.dialect.name == "postgresql":
@@ -139,14 +161,17 @@ def time_limit(conn: Connection, seconds: float) -> Iterator[None]:
             raise
         return
     raw: Any = conn.connection.dbapi_connection
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + (seconds if budget is None else min(seconds, budget))
     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
         yield
     except OperationalError as err:
-        if "interrupted" in str(err.orig):
-            raise busy from None
-        raise
+        if "interrupted" not in str(err.orig):
+            raise
+        if budget is not None and budget < seconds:
+            raise OverBudget from None
+        raise busy from None
     finally:
         raw.set_progress_handler(None, 0)
 
@@ -236,16 +261,9 @@ _READ_PLANS: dict[tuple[Any, ...], _ReadPlan] = {}
 _READ_PLANS_MAX = 1024
 
 
-def _visibility_key(p: Principal) -> tuple[Any, ...]:
-    """What of a caller the visibility predicates depend on (see :mod:`access`)."""
-    if p.is_admin:
-        return ("admin",)
-    return (p.user_id, p.nopublic, tuple(sorted(p.groups)), tuple(sorted(p.perms)))
-
-
 def _read_plan(conn: Connection, entity: Entity, expand: list[str], p: Principal) -> _ReadPlan:
     dialect = conn.dialect.name
-    key = (entity.name, tuple(expand), dialect, _visibility_key(p))
+    key = (entity.name, tuple(expand), dialect, access.visibility_key(p))
     found = _READ_PLANS.get(key)
     if found is not None:
         return found
