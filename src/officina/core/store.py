@@ -63,8 +63,10 @@ def _sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite+pysqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 30},
-        # As many kept connections as request threads: a connection made per request (with
-        # its pragmas and functions) cost more than the request's own queries.
+        # Connections are kept, not made per request: a new one (with its pragmas and
+        # functions) cost more than the request's own queries. They open only when needed,
+        # so the bound is room for OFFICINA_THREADS raised well past its SQLite default
+        # plus the reads that run on the event loop.
         pool_size=40,
         max_overflow=10,
     )
