@@ -4,6 +4,8 @@ are answered from a worker thread."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from officina.zeyos import http, list_statements
@@ -114,4 +116,13 @@ def test_list_over_the_loop_budget_is_answered_from_a_thread(admin, accounts, th
     threads.clear()
     assert _ids(listing(admin, "accounts", {"limit": 1000})) == more
     # on SQLite it started on the loop and moved; on PostgreSQL it went to a thread at once
+    assert len(threads) == 1
+
+
+def test_list_with_file_contents_never_runs_on_the_loop(admin, threads):
+    payload = base64.b64encode(b"picture bytes").decode()
+    contact(admin, lastname="Pic", type=1, picbinfile={"content": payload})
+    body = {"fields": ["picbinfile"], "expand": ["picbinfile"]}
+    threads.clear()
+    assert listing(admin, "contacts", body) == [{"picbinfile": {"content": payload}}]
     assert len(threads) == 1

@@ -79,6 +79,8 @@ def run_list(
     """The page (or count) a list request asks for; ``budget``: see :func:`time_limit`."""
     statement, values = list_statements.prepare(entity, params, principal, conn.dialect.name)
     q = statement.query
+    if budget is not None and q.binfile_outputs:
+        raise OverBudget  # file contents may be large: never read and encode them on the loop
     with time_limit(conn, LIMITS.statement_seconds, budget):
         if q.count:
             return {"count": int(conn.execute(statement.stmt, values).scalar_one())}
