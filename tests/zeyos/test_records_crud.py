@@ -22,6 +22,31 @@ def test_create_returns_record_and_headers(admin):
     assert int(parsed.timestamp()) == body["lastmodified"]
 
 
+def test_create_answers_what_a_read_answers(env, admin):
+    """The answer to a create is the stored row, whoever creates it: administrators get it
+    from the INSERT itself, other callers from a read after it."""
+    import base64
+
+    _, headers = env.user({"accounts": True, "contacts": True})
+    member = env.client(headers)
+    picture = {"content": base64.b64encode(b"a picture").decode()}
+    for client in (admin, member):
+        person = contact(client, lastname="Pic", type=1, picbinfile=picture, tags=["x"])
+        owner = account(client, lastname="Owner")
+        made = [
+            ("accounts", {"lastname": "Acme", "currency": "EUR", "extdata": {"k": "v"}}),
+            ("contacts", {"lastname": "Plain", "email": "a@example.com"}),
+            ("addresses", {"account": owner["ID"], "contact": person["ID"]}),
+        ]
+        for entity, body in made:
+            created = client.put(f"{API}/{entity}", json=body)
+            assert created.status_code == 201, created.text
+            read = client.get(f"{API}/{entity}/{created.json()['ID']}")
+            assert created.json() == read.json()
+            for header in ("etag", "last-modified"):
+                assert created.headers.get(header) == read.headers.get(header)
+
+
 def admin_user_id(client) -> int:
     return client.get("/main/auth/v1/").json()["user"]
 
