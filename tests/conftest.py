@@ -164,9 +164,14 @@ def session_env(
     app = build_app(settings, instances)
     env = Env(kind, settings, instances, admin, app)
     yield env
+    close_and_drop(instances)
+
+
+def close_and_drop(instances: Instances) -> None:
+    """Close a test's stores and drop the PostgreSQL schemas its instances made."""
     schemas = instances.schemas()
     instances.close()
-    if kind == "postgres" and PG_URL:
+    if schemas and PG_URL:
         # One transaction per schema: dropping a schema locks each of its hundreds of tables
         # and indexes, and several schemas at once can exhaust PostgreSQL's lock table.
         for schema in schemas:

@@ -7,15 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from officina.cli import app as cli_app
 from officina.core.bootstrap import create_instance
-from officina.core.store import Instances, postgres_engine
+from officina.core.store import Instances
 from officina.migrations.runner import upgrade
 from officina.settings import Settings
-from tests.conftest import PG_URL, unique
+from tests.conftest import PG_URL, close_and_drop, unique
 
 
 @pytest.fixture
@@ -31,12 +30,7 @@ def cli(tmp_path: Path, session_env) -> Iterator[tuple[CliRunner, list[str]]]:
     instances = Instances(settings, prepare=upgrade)
     create_instance(instances, "main")
     yield CliRunner(env=env), args
-    schemas = instances.schemas()
-    instances.close()
-    if schemas:
-        with postgres_engine(str(PG_URL)).begin() as conn:
-            for schema in schemas:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    close_and_drop(instances)
 
 
 def test_import_then_export_round_trip(tmp_path, cli):

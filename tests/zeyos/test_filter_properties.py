@@ -9,15 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from officina.app import build_app
 from officina.core.bootstrap import create_instance
-from officina.core.store import Instances, postgres_engine
+from officina.core.store import Instances
 from officina.migrations.runner import upgrade
 from officina.settings import Settings
-from tests.conftest import PG_URL, basic
+from tests.conftest import PG_URL, basic, close_and_drop
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="OFFICINA_TEST_POSTGRES_URL not set")
 
@@ -62,12 +61,7 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[TestClien
     yield [c for _, c in made]
     for instances, client in made:
         client.close()
-        schemas = instances.schemas()
-        instances.close()
-        if schemas:
-            with postgres_engine(str(PG_URL)).begin() as conn:
-                for schema in schemas:
-                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        close_and_drop(instances)
 
 
 def _condition() -> st.SearchStrategy[dict[str, Any]]:

@@ -10,16 +10,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from officina.app import build_app
 from officina.core.bootstrap import create_instance
-from officina.core.store import Instances, postgres_engine
+from officina.core.store import Instances
 from officina.migrations.runner import upgrade
 from officina.settings import Settings
 from officina.zeyos import list_statements
-from tests.conftest import PG_URL, basic
+from tests.conftest import PG_URL, basic, close_and_drop
 from tests.zeyos.test_filter_properties import TEXT_VALUES, _load, _tree
 
 BOUND = {"=", "!=", "<", "<=", ">", ">="}
@@ -47,12 +46,7 @@ def client(
     _load(made)
     yield made
     made.close()
-    schemas = instances.schemas()
-    instances.close()
-    if schemas:
-        with postgres_engine(str(PG_URL)).begin() as conn:
-            for schema in schemas:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    close_and_drop(instances)
 
 
 def _revalue(node: Any, draw: Any) -> Any:
