@@ -126,3 +126,14 @@ def test_list_with_file_contents_never_runs_on_the_loop(admin, threads):
     threads.clear()
     assert listing(admin, "contacts", body) == [{"picbinfile": {"content": payload}}]
     assert len(threads) == 1
+
+
+def test_wide_selections_are_not_kept(admin, accounts):
+    list_statements._KEPT.clear()
+    wide = {f"k{i}": "lastname" for i in range(list_statements._MAX_KEPT_OUTPUTS + 1)}
+    body = {"fields": wide, "filter": {"ID": accounts[0]}}
+    rows = listing(admin, "accounts", body)
+    assert rows == [dict.fromkeys(wide, "Row 00")]
+    assert list_statements._KEPT == {}
+    listing(admin, "accounts", {"fields": ["lastname"], "filter": {"ID": accounts[0]}})
+    assert len(list_statements._KEPT) == 1

@@ -43,6 +43,10 @@ _BOUND_OPS = {"=", "!=", "<>", "<", "<=", ">", ">="}
 # Longer IN lists are not taken out (their shape key would be as long as the list).
 _MAX_TAKEN_ITEMS = 256
 _SHAPES_MAX = 512
+# Wider or longer statements are compiled every time, which bounds what the kept shapes of
+# one worker can hold (a caller chooses the shapes).
+_MAX_KEPT_OUTPUTS = 64
+_MAX_KEPT_OPERANDS = 64
 # Parameters that shape a statement without holding operands.
 _VERBATIM = ("count", "distinct", "extdata", "tags", "expand", "fields", "query", "sort")
 
@@ -84,7 +88,8 @@ def prepare(
             return kept.statement, values
     comp, q = compile_list(entity, params, principal, dialect)
     made = ListStatement(build_select(comp, q), q)
-    if shape is not None and _same([raw for raw, _ in comp.slots], operands):
+    small = len(q.outputs) <= _MAX_KEPT_OUTPUTS and len(comp.slots) <= _MAX_KEPT_OPERANDS
+    if shape is not None and small and _same([raw for raw, _ in comp.slots], operands):
         if len(_KEPT) >= _SHAPES_MAX:
             _KEPT.clear()
         _KEPT[key] = _Kept(made, tuple(convert for _, convert in comp.slots))
