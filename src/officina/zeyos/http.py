@@ -10,6 +10,7 @@ import email.utils
 import hashlib
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import select
@@ -265,12 +266,13 @@ async def collection(request: Request) -> Response:
                     return True, records.run_export(conn, entity, params, principal, budget)
                 return False, records.run_list(conn, entity, params, principal, budget)
 
-        try:
-            if not _on_loop(store, request):
-                raise records.OverBudget
-            export, result = work(LOOP_BUDGET)
-        except records.OverBudget:
-            export, result = await run_in_threadpool(work)
+        answer: tuple[bool, Any] | None = None
+        if _on_loop(store, request):
+            with suppress(records.OverBudget):  # a long list goes on a thread below
+                answer = work(LOOP_BUDGET)
+        if answer is None:
+            answer = await run_in_threadpool(work)
+        export, result = answer
         if export:
             return Response(
                 result,

@@ -33,6 +33,7 @@ from officina.zeyos.query import (
     build_select,
     compile_list,
     decode_param,
+    no_filter,
     paging,
 )
 from officina.zeyos.registry.model import Entity
@@ -126,7 +127,7 @@ class _Unkept(Exception):
 
 def _node(node: Any, operands: list[Any]) -> Any:
     """The shape of a filter node, in the order the compiler visits it."""
-    if node is None or node == "" or node == [] or node == {}:
+    if no_filter(node):
         return None
     if isinstance(node, list):
         return ("group", tuple(_node_or_word(item, operands) for item in node))

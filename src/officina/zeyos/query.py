@@ -274,12 +274,12 @@ class Compiler:
             negate = op != "="
             if operand is None:
                 return col.expr.is_not(None) if negate else col.expr.is_(None)
-            expr, value = self._operand(col, operand, op)
+            expr, value = self._operand(col, operand)
             return expr != value if negate else expr == value
         if op in ("<", "<=", ">", ">="):
             if operand is None:
                 raise invalid("filter value for", col.path)
-            expr, value = self._operand(col, operand, op)
+            expr, value = self._operand(col, operand)
             if col.kind in TEXT_KINDS and col.number is None:
                 expr = byte_order(expr, self.dialect)
             return _COMPARE[op](expr, value)
@@ -307,7 +307,7 @@ class Compiler:
             raise invalid("filter value for", col.path)
         return text
 
-    def _operand(self, col: Resolved, operand: Any, op: str) -> tuple[Any, Any]:
+    def _operand(self, col: Resolved, operand: Any) -> tuple[Any, Any]:
         """The expression to compare and the operand bound as a parameter, coerced to the
         column's type; extension values compare numerically when the operand is a JSON
         number."""
@@ -472,6 +472,11 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def no_filter(node: Any) -> bool:
+    """A ``filter`` parameter that filters nothing (absent or empty)."""
+    return node is None or node == "" or node == [] or node == {}
+
+
 def decode_param(value: Any) -> Any:
     """Form data carries objects and arrays as JSON text."""
     if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
@@ -517,9 +522,8 @@ def compile_list(
         where.append(visible)
     for key in ("filter", "filters"):
         node = decode_param(params.get(key))
-        if node is None or node == "" or node == [] or node == {}:
-            continue
-        where.append(comp.filter(node))
+        if not no_filter(node):
+            where.append(comp.filter(node))
     found = comp.search(params.get("query"))
     if found is not None:
         where.append(found)
@@ -551,8 +555,7 @@ def compile_list(
     if distinct and any(o.resolved.pseudo for o in outputs):
         raise bad_request("Invalid selection: distinct with extdata or tags")
 
-    limit = _limit(params.get("limit"))
-    offset = _offset(params.get("offset"))
+    limit, offset = paging(params)
     query = ListQuery(outputs, where, order, limit, offset, count, distinct)
     query.binfile_outputs = [
         o.key for o in outputs if o.expanded and o.resolved.kind == Kind.BINFILE

@@ -163,8 +163,7 @@ def time_limit(conn: Connection, seconds: float, budget: float | None = None) ->
             raise
         return
     raw: Any = conn.connection.dbapi_connection
-    started = time.monotonic()
-    deadline = started + (seconds if budget is None else min(seconds, budget))
+    deadline = time.monotonic() + (seconds if budget is None else min(seconds, budget))
     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
         yield
@@ -270,11 +269,11 @@ def _read_plan(conn: Connection, entity: Entity, expand: list[str], p: Principal
     if found is not None:
         return found
     comp, q = compile_list(entity, {"expand": expand}, p, dialect)
-    extras = [comp.base.c._rev.label("rev")]
-    if entity.has_lastmodified:
-        extras.append(comp.base.c.lastmodified.label("lm"))
     stmt = (
-        select(*[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)], *extras)
+        select(
+            *[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)],
+            *_version_columns(entity, comp.base),
+        )
         .select_from(comp.from_clause())
         .where(comp.base.c.ID == bindparam("row_id"), *q.where)
     )
@@ -283,6 +282,20 @@ def _read_plan(conn: Connection, entity: Entity, expand: list[str], p: Principal
         _READ_PLANS.clear()
     _READ_PLANS[key] = found
     return found
+
+
+def _version_columns(entity: Entity, t: Any) -> list[Any]:
+    """The columns after a single row's outputs that its ETag and Last-Modified come from."""
+    extras = [t.c._rev.label("rev")]
+    if entity.has_lastmodified:
+        extras.append(t.c.lastmodified.label("lm"))
+    return extras
+
+
+def _record(conn: Connection, entity: Entity, read: _ReadPlan, row: Any) -> Record:
+    """A row of a single-read shape (outputs, then the version columns) as a Record."""
+    data = render(conn, read.query, [row], read.plan)[0]
+    return Record(data, int(row.rev), int(row.lm) if entity.has_lastmodified else None)
 
 
 def fetch(
@@ -300,14 +313,15 @@ def fetch(
     row = conn.execute(read.stmt, {"row_id": row_id}).first()
     if row is None:
         return None
-    data = render(conn, read.query, [row], read.plan)[0]
+    record = _record(conn, entity, read, row)
+    data = record.data
     if with_extdata and (entity.extdata or "extdata" in ADVERTISED_EMPTY.get(entity.name, ())):
         data["extdata"] = (
             extension.read_extdata(conn, entity.name, row_id) if entity.extdata else {}
         )
     if with_tags and (entity.tags or "tags" in ADVERTISED_EMPTY.get(entity.name, ())):
         data["tags"] = extension.read_tags(conn, entity.name, row_id) if entity.tags else []
-    return Record(data, int(row.rev), int(row.lm) if entity.has_lastmodified else None)
+    return record
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -520,8 +534,8 @@ def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Pr
         values["ID"] = explicit_id
     # Values as parameters, not baked into the statement: the statement's cache key then
     # names the columns only, and computing it no longer walks every value.
-    read = _read_plan(conn, entity, [], principal)
     if _sees_what_it_creates(entity, principal):
+        read = _read_plan(conn, entity, [], principal)
         returning, id_at = _insert_returning(entity, read)
         stored = conn.execute(returning, values).one()
         row_id = int(stored[id_at])
@@ -532,9 +546,7 @@ def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Pr
         _advance_sequence(conn, entity, explicit_id)
     _apply_side(conn, entity, row_id, side)
     if stored is not None:
-        data = render(conn, read.query, [stored], read.plan)[0]
-        lastmodified = int(stored.lm) if entity.has_lastmodified else None
-        return Record(data, int(stored.rev), lastmodified)
+        return _record(conn, entity, read, stored)
     record = fetch(conn, entity, row_id, principal)
     if record is None:  # created a row the caller cannot see (e.g. owned by another group)
         raise forbidden()
@@ -558,11 +570,9 @@ def _insert_returning(entity: Entity, read: _ReadPlan) -> tuple[Any, int]:
     if found is None:
         t = table(entity.name)
         paths = [o.resolved.path for o in read.query.outputs]
-        extras = [t.c._rev.label("rev")]
-        if entity.has_lastmodified:
-            extras.append(t.c.lastmodified.label("lm"))
         columns = [t.c[path].label(f"c{i}") for i, path in enumerate(paths)]
-        found = (insert(t).returning(*columns, *extras), paths.index("ID"))
+        returning = insert(t).returning(*columns, *_version_columns(entity, t))
+        found = (returning, paths.index("ID"))
         _INSERTS[entity.name] = found
     return found
 
