@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -31,7 +31,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
+from starlette.concurrency import run_in_threadpool
 
 from officina.core.errors import HttpError
 from officina.core.sqlfuncs import install_sqlite_functions
@@ -98,11 +101,15 @@ def _sqlite_engine(path: Path) -> Engine:
 
 
 _pg_engines: dict[str, Engine] = {}
+_pg_loop_engines: dict[str, Engine] = {}
 _pg_lock = threading.Lock()
 
 
 def postgres_engine(url: str) -> Engine:
-    """One pooled engine per PostgreSQL database, shared by all instances placed there."""
+    """One pooled engine per PostgreSQL database, shared by all instances placed there.
+
+    Work on worker threads uses it (lists, exports, sign-ins with a password, the other
+    faces, the command line)."""
     key = sqlalchemy_url(url)
     with _pg_lock:
         engine = _pg_engines.get(key)
@@ -114,11 +121,36 @@ def postgres_engine(url: str) -> Engine:
         return engine
 
 
+# Connections of the engine that serves work on the event loop. No overflow: a connection
+# opened past the pool's size is closed again when it is given back, so a burst above the
+# size opened and closed a connection (a PostgreSQL process) per request; waiting for a
+# pooled connection is cheaper and does not block the loop.
+LOOP_POOL_SIZE = 16
+
+
+def postgres_loop_engine(url: str) -> Engine:
+    """The same database through psycopg's asynchronous connections, for store work run on
+    the event loop by :func:`run_store_work`."""
+    key = sqlalchemy_url(url)
+    with _pg_lock:
+        engine = _pg_loop_engines.get(key)
+        if engine is None:
+            engine = create_async_engine(
+                key, pool_size=LOOP_POOL_SIZE, max_overflow=0, pool_recycle=1800
+            ).sync_engine
+            _pg_loop_engines[key] = engine
+        return engine
+
+
 def dispose_engines() -> None:
     with _pg_lock:
         for engine in _pg_engines.values():
             engine.dispose()
         _pg_engines.clear()
+        for engine in _pg_loop_engines.values():
+            # Closing an asynchronous connection needs its event loop; let them go instead.
+            engine.dispose(close=False)
+        _pg_loop_engines.clear()
 
 
 @dataclass
@@ -134,6 +166,16 @@ class Store:
     read_only: bool = False
     # When this process last checked the routing table for it (monotonic seconds).
     checked: float = 0.0
+    # PostgreSQL: the same database through the asynchronous driver, used by work that
+    # run_store_work runs on the event loop.
+    loop_engine: Engine | None = None
+
+    def _engine(self) -> Engine:
+        """The loop engine inside work run on the event loop (a greenlet of SQLAlchemy's,
+        where its asynchronous driver can wait), the threads' engine everywhere else."""
+        if self.loop_engine is not None and in_greenlet():
+            return self.loop_engine
+        return self.engine
 
     @property
     def dialect(self) -> str:
@@ -155,7 +197,7 @@ class Store:
         SQLite keeps its transaction, which costs no round trip and gives the block one
         snapshot.
         """
-        with self.engine.connect() as conn:
+        with self._engine().connect() as conn:
             options = self._options(False)
             if lookups and self.dialect == "postgresql":
                 options["isolation_level"] = "AUTOCOMMIT"
@@ -172,7 +214,7 @@ class Store:
             raise HttpError(
                 503, "Service Unavailable: the instance is being moved", {"Retry-After": "10"}
             )
-        with self.engine.connect() as conn:
+        with self._engine().connect() as conn:
             conn = conn.execution_options(**self._options(True))
             with conn.begin():
                 yield conn
@@ -180,6 +222,26 @@ class Store:
     def dispose(self) -> None:
         if self.dialect == "sqlite":
             self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+async def run_store_work(store: Store, work: Callable[[], T], *, may_stall: bool = False) -> T:
+    """Run a request's store work without holding up the event loop while it waits.
+
+    On PostgreSQL, work whose only waits are the database's runs on the loop itself, in a
+    greenlet: its statements go through the asynchronous driver (``Store.loop_engine``) and
+    the loop serves other requests while they are under way. Handing the work to a thread
+    and back cost more than a short request's own statements, and with many busy threads
+    each network wait also handed the interpreter lock around. Callers pass ``may_stall``
+    for work that would hold the loop for long without waiting on the database (hashing a
+    password, reading many rows); it goes to a worker thread, as does all work on SQLite,
+    which has no asynchronous driver and whose write lock is waited for in the driver.
+    """
+    if store.loop_engine is not None and not may_stall:
+        return cast(T, await greenlet_spawn(work))
+    return await run_in_threadpool(work)
 
 
 control_metadata = MetaData()
@@ -310,7 +372,13 @@ class Instances:
         if url is not None:
             engine = postgres_engine(url)
             schema = self.settings.schema_prefix + SCHEMA_PREFIX + name
-            return Store(name, engine, schema, database_url=database_url)
+            return Store(
+                name,
+                engine,
+                schema,
+                database_url=database_url,
+                loop_engine=postgres_loop_engine(url),
+            )
         path = Path(self.settings.data_dir) / "instances" / f"{name}.sqlite"
         return Store(name, _sqlite_engine(path), None)
 

@@ -32,7 +32,7 @@ from officina.core.auth import (
 from officina.core.errors import HttpError, bad_request, forbidden, method_not_allowed, not_found
 from officina.core.people import MODULES, read_settings
 from officina.core.schema import applications
-from officina.core.store import Store
+from officina.core.store import Store, run_store_work
 from officina.zeyos import records
 from officina.zeyos.body import merge_query_params, parse_body
 from officina.zeyos.openapi import openapi_document
@@ -286,7 +286,7 @@ async def collection(request: Request) -> Response:
             principal = _principal(conn, request)
             return records.create(conn, entity, _object(body_of(), True), principal)
 
-    record = await run_in_threadpool(create)
+    record = await run_store_work(store, create, may_stall=_hashes_password(request))
     headers = _headers(request, entity, record)
     headers["Content-Location"] = (
         f"/{request.path_params['instance']}/api/v1/{entity.name}/{record.data['ID']}"
@@ -300,7 +300,9 @@ LOOP_BUDGET = 0.003
 
 
 def _on_loop(store: Store, request: Request) -> bool:
-    """Whether a read is cheaper run right here than handed to a thread.
+    """Whether a SQLite read is cheaper run right here, as plain code, than handed to a
+    thread (PostgreSQL's single-row work runs on the loop too, through the asynchronous
+    driver: see ``run_store_work``).
 
     On SQLite it is: a few indexed lookups in the process itself take less time than the
     hand-off to a worker thread and back, and in WAL mode a reader never waits for a writer.
@@ -308,12 +310,17 @@ def _on_loop(store: Store, request: Request) -> bool:
     row it steps over, and with another thread waiting, each row became a switch between
     threads. A list runs here under a budget of LOOP_BUDGET, so one that turns out long goes
     to a thread after a few milliseconds instead of stalling every other request.
-    Everything that may wait stays off the event loop: PostgreSQL's round trips, SQLite's
-    write lock, and the deliberately slow hashing of a password.
+    What may block the thread stays off the event loop: SQLite's write lock, PostgreSQL's
+    round trips through the threads' driver (lists), and the deliberately slow hashing of a
+    password.
     """
-    return (
-        store.dialect == "sqlite" and password_login(request.headers.get("authorization")) is None
-    )
+    return store.dialect == "sqlite" and not _hashes_password(request)
+
+
+def _hashes_password(request: Request) -> bool:
+    """Whether authenticating the request checks a password, which is deliberately slow
+    CPU work: such requests run on a worker thread, never on the event loop."""
+    return password_login(request.headers.get("authorization")) is not None
 
 
 def _row_id(request: Request, entity: Entity) -> int:
@@ -373,7 +380,10 @@ async def item(request: Request) -> Response:
                     raise not_found()
                 return record
 
-        record = read() if _on_loop(store, request) else await run_in_threadpool(read)
+        if _on_loop(store, request):
+            record = read()
+        else:
+            record = await run_store_work(store, read, may_stall=_hashes_password(request))
         headers = _headers(request, entity, record)
         if _not_modified(request, headers, record.lastmodified):
             return Response(status_code=304, headers=headers)
@@ -390,7 +400,7 @@ async def item(request: Request) -> Response:
                 precondition = _write_precondition(request, entity, row_id)
                 records.delete_row(conn, entity, row_id, principal, precondition)
 
-        await run_in_threadpool(remove)
+        await run_store_work(store, remove, may_stall=_hashes_password(request))
         return Response(status_code=204)
 
     body_of = await _body_later(request)
@@ -406,7 +416,7 @@ async def item(request: Request) -> Response:
             precondition = _write_precondition(request, entity, row_id)
             return records.update_row(conn, entity, row_id, body, principal, precondition)
 
-    record = await run_in_threadpool(patch)
+    record = await run_store_work(store, patch, may_stall=_hashes_password(request))
     return json_response(record.data, 200, _headers(request, entity, record))
 
 
