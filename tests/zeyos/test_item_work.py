@@ -1,10 +1,11 @@
 """Single-row requests of the records face: on PostgreSQL their store work runs on the event
 loop (asynchronous driver), on SQLite writes go to a worker thread; a sign-in with a password
-always goes to a thread. Whichever way, the answers are the same."""
+and a file's content in or out always go to a thread. Whichever way, the answers are the same."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from officina.core import store as store_module
+from officina.zeyos.http import LOOP_BODY_BYTES
 from tests.conftest import Env, basic
 
 BASE = "/main/api/v1/accounts"
@@ -71,3 +73,30 @@ def test_concurrent_writes_beyond_the_pool_all_land(env: Env) -> None:
     listed = env.client(env.admin_headers).post(BASE, json={"count": 1})
     assert listed.status_code == 200, listed.text
     assert listed.json()["count"] == writers
+
+
+def test_files_in_or_out_go_to_a_thread(
+    env: Env, admin: TestClient, threads_used: list[str]
+) -> None:
+    """A picture of more than LOOP_BODY_BYTES, and a read that expands it, are decoded,
+    hashed and encoded on a worker thread; a small body and a plain read are not."""
+    content = bytes(range(256)) * ((LOOP_BODY_BYTES // 256) + 1)
+    big = {
+        "lastname": "Big",
+        "type": 1,
+        "picbinfile": {"content": base64.b64encode(content).decode()},
+    }
+    created = admin.put("/main/api/v1/contacts", json=big)
+    assert created.status_code == 201, created.text
+    row = f"/main/api/v1/contacts/{created.json()['ID']}"
+    plain = admin.get(row)
+    assert plain.status_code == 200
+    expanded = admin.get(row, params={"expand": "picbinfile"})
+    assert expanded.status_code == 200, expanded.text
+    assert base64.b64decode(expanded.json()["picbinfile"]["content"]) == content
+    small = admin.patch(row, json={"lastname": "Small"})
+    assert small.status_code == 200, small.text
+    if env.kind == "postgres":
+        assert threads_used == ["create", "read"]
+    else:
+        assert threads_used == ["create", "read", "patch"]

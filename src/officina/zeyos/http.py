@@ -37,7 +37,7 @@ from officina.zeyos import records
 from officina.zeyos.body import merge_query_params, parse_body
 from officina.zeyos.openapi import openapi_document
 from officina.zeyos.registry import ENTITIES, VENDOR_ENTITIES
-from officina.zeyos.registry.model import Entity, Op
+from officina.zeyos.registry.model import Entity, Kind, Op
 from officina.zeyos.responses import guarded, json_response
 
 # Every entity of the vendor contract is served; seed-only modules where an instance enables
@@ -286,7 +286,7 @@ async def collection(request: Request) -> Response:
             principal = _principal(conn, request)
             return records.create(conn, entity, _object(body_of(), True), principal)
 
-    record = await run_store_work(store, create, may_stall=_hashes_password(request))
+    record = await run_store_work(store, create, may_stall=await _stalls(request, entity))
     headers = _headers(request, entity, record)
     headers["Content-Location"] = (
         f"/{request.path_params['instance']}/api/v1/{entity.name}/{record.data['ID']}"
@@ -321,6 +321,28 @@ def _hashes_password(request: Request) -> bool:
     """Whether authenticating the request checks a password, which is deliberately slow
     CPU work: such requests run on a worker thread, never on the event loop."""
     return password_login(request.headers.get("authorization")) is not None
+
+
+# A request body past this size (in practice a file's content in base64) is decoded and
+# hashed on a worker thread, not on the event loop.
+LOOP_BODY_BYTES = 64 * 1024
+
+
+async def _stalls(request: Request, entity: Entity) -> bool:
+    """Whether a single-row request's work may hold the event loop for long without waiting
+    on the database: checking a password, taking in a large body, or answering with a
+    file's content (``expand`` of a binfile field). Such work runs on a worker thread."""
+    if _hashes_password(request):
+        return True
+    if request.method in ("PUT", "PATCH") and len(await request.body()) > LOOP_BODY_BYTES:
+        return True
+    if request.method not in ("GET", "HEAD"):
+        return False
+    try:
+        expand = _get_options(request, entity)[0]
+    except HttpError:
+        return False  # the work itself refuses the request, quickly
+    return any((f := entity.field(name)) is not None and f.kind == Kind.BINFILE for name in expand)
 
 
 def _row_id(request: Request, entity: Entity) -> int:
@@ -380,10 +402,11 @@ async def item(request: Request) -> Response:
                     raise not_found()
                 return record
 
-        if _on_loop(store, request):
+        stalls = await _stalls(request, entity)
+        if _on_loop(store, request) and not stalls:
             record = read()
         else:
-            record = await run_store_work(store, read, may_stall=_hashes_password(request))
+            record = await run_store_work(store, read, may_stall=stalls)
         headers = _headers(request, entity, record)
         if _not_modified(request, headers, record.lastmodified):
             return Response(status_code=304, headers=headers)
@@ -400,7 +423,7 @@ async def item(request: Request) -> Response:
                 precondition = _write_precondition(request, entity, row_id)
                 records.delete_row(conn, entity, row_id, principal, precondition)
 
-        await run_store_work(store, remove, may_stall=_hashes_password(request))
+        await run_store_work(store, remove, may_stall=await _stalls(request, entity))
         return Response(status_code=204)
 
     body_of = await _body_later(request)
@@ -416,7 +439,7 @@ async def item(request: Request) -> Response:
             precondition = _write_precondition(request, entity, row_id)
             return records.update_row(conn, entity, row_id, body, principal, precondition)
 
-    record = await run_store_work(store, patch, may_stall=_hashes_password(request))
+    record = await run_store_work(store, patch, may_stall=await _stalls(request, entity))
     return json_response(record.data, 200, _headers(request, entity, record))
 
 
