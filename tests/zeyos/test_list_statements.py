@@ -137,3 +137,38 @@ def test_wide_selections_are_not_kept(admin, accounts):
     assert list_statements._KEPT == {}
     listing(admin, "accounts", {"fields": ["lastname"], "filter": {"ID": accounts[0]}})
     assert len(list_statements._KEPT) == 1
+
+
+def test_a_shape_that_overran_starts_on_a_thread_until_it_runs_short(
+    env, admin, accounts, threads, monkeypatch
+):
+    from contextlib import contextmanager
+
+    from officina.zeyos import records
+
+    more = accounts + [account(admin, lastname=f"More {i}")["ID"] for i in range(60)]
+    budgets = []
+    real = records.time_limit
+
+    @contextmanager
+    def recorded(conn, seconds, budget=None):
+        budgets.append(budget)
+        with real(conn, seconds, budget):
+            yield
+
+    monkeypatch.setattr(records, "time_limit", recorded)
+    list_statements._KEPT.clear()
+    body = {"filter": {"ID": {">=": more[0]}}, "limit": 1000}
+    monkeypatch.setattr(http, "LOOP_BUDGET", 1e-6)
+    threads.clear()
+    for _ in range(2):
+        assert _ids(listing(admin, "accounts", body)) == more
+    monkeypatch.setattr(http, "LOOP_BUDGET", 10.0)
+    assert _ids(listing(admin, "accounts", body)) == more
+    if env.store.dialect == "sqlite":
+        # tried on the loop and moved; then straight to a thread; then short again: the loop
+        assert budgets == [1e-6, None, None, 10.0]
+        assert len(threads) == 2
+    else:
+        assert budgets == [None, None, None]
+        assert len(threads) == 3

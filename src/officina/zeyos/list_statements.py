@@ -60,6 +60,9 @@ class ListStatement:
     query: ListQuery
     # How rows become API objects, filled in by the caller once per kept statement.
     plan: Any = None
+    # The CPU time its last run took (seconds): a shape that overran the event loop's budget
+    # last time starts on a worker thread (see records.run_list).
+    seconds: float = 0.0
 
 
 @dataclass
