@@ -68,3 +68,28 @@ def test_more_concurrent_work_than_pooled_connections_waits_its_turn(env: Env) -
         assert len(set(answers)) <= LOOP_POOL_SIZE
     else:
         assert set(answers) == {7}
+
+
+def test_the_loop_keeps_one_lookup_connection_on_sqlite(env: Env) -> None:
+    """Lookups run on the event loop's thread reuse one connection there; a block nested in
+    another takes an ordinary one, and closing the store closes the kept one."""
+
+    def driver_of(conn: Any) -> int:
+        return id(conn.connection.driver_connection)
+
+    with env.store.loop_lookups() as first:
+        outer = driver_of(first)
+        assert first.execute(text("SELECT 5")).scalar_one() == 5
+        with env.store.loop_lookups() as nested:
+            assert driver_of(nested) != outer
+            assert nested.execute(text("SELECT 6")).scalar_one() == 6
+    with env.store.loop_lookups() as again:
+        assert (driver_of(again) == outer) == (env.kind == "sqlite")
+        assert not again.in_transaction() or env.kind == "postgres"
+    # A store of its own (the same instance opened again), so closing it spares the others.
+    spare = env.instances._open("main")
+    with spare.loop_lookups() as conn:
+        held = conn
+    assert held.closed == (env.kind == "postgres")
+    spare.dispose()
+    assert held.closed

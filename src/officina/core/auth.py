@@ -15,14 +15,16 @@ import base64
 import binascii
 import enum
 import hmac
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
+from officina.core import known_callers
 from officina.core.clock import now
+from officina.core.direct import Direct
 from officina.core.ids import digest
 from officina.core.passwords import verify_password
 from officina.core.schema import applications, groups, groups2users, permissions, sessions, tokens
@@ -130,7 +132,7 @@ def _user_is_active() -> Any:
     )
 
 
-_ACTIVE_USER = (
+_ACTIVE_USER = Direct(
     select(*_PRINCIPAL_COLUMNS, *_GRANT_COLUMNS)
     .select_from(_with_grants(users_t))
     .where(users_t.c.ID == bindparam("user_id"), _user_is_active())
@@ -151,6 +153,9 @@ def _token_statement(kinds: tuple[str, ...]) -> Any:
             *_PRINCIPAL_COLUMNS,
             tokens.c.application.label("token_application"),
             tokens.c.kind.label("token_kind"),
+            # Until when the answer holds (KnownCallers): the earlier expiry of both.
+            tokens.c.expdate.label("token_expdate"),
+            users_t.c.expdate.label("user_expdate"),
             *_GRANT_COLUMNS,
         )
         .select_from(source)
@@ -206,24 +211,35 @@ def load_principal(
     token_kind: str | None = None,
 ) -> Principal | None:
     """Build the principal of an active user, or None when the user may not authenticate."""
-    rows = conn.execute(_ACTIVE_USER, {"user_id": user_id, "now": now()}).all()
+    rows = _ACTIVE_USER.rows(conn, {"user_id": user_id, "now": now()})
     return _principal_of(rows, scheme, application_id, token_kind)
 
 
 BEARER_KINDS = ("login", "oauth_access")
 _TOKEN_PRINCIPAL = {
-    "bearer": _token_statement(BEARER_KINDS),
-    "apikey": _token_statement(("apikey",)),
+    "bearer": Direct(_token_statement(BEARER_KINDS)),
+    "apikey": Direct(_token_statement(("apikey",))),
 }
 
 
 def _token_principal(conn: Connection, secret: str, scheme: str) -> Principal | None:
-    rows = conn.execute(_TOKEN_PRINCIPAL[scheme], {"hash": digest(secret), "now": now()}).all()
+    hashed, at = digest(secret), now()
+    known = known_callers.of(conn)
+    version = known.version(conn) if known is not None else None
+    if known is not None:
+        found = known.get(version, (scheme, hashed), at)
+        if found is not None:
+            return cast(Principal, found)
+    rows = _TOKEN_PRINCIPAL[scheme].rows(conn, {"hash": hashed, "now": at})
     if not rows:
         return None
     # An API key acts for its user alone, never in an application's name.
     application = rows[0].token_application if scheme == "bearer" else None
-    return _principal_of(rows, scheme, application, rows[0].token_kind)
+    principal = _principal_of(rows, scheme, application, rows[0].token_kind)
+    if known is not None and principal is not None:
+        ends = [e for e in (rows[0].token_expdate, rows[0].user_expdate) if e is not None]
+        known.put(version, (scheme, hashed), principal, min(ends, default=float("inf")))
+    return principal
 
 
 def basic_pair(credentials: str) -> tuple[str, str] | None:
@@ -245,6 +261,24 @@ def password_login(authorization: str | None) -> str | None:
     if pair is None or pair[0].lower() == API_USER:
         return None
     return pair[0]
+
+
+_SCOPE_LOGIN = "officina.password_login"
+
+
+def scope_password_login(scope: MutableMapping[str, Any]) -> str | None:
+    """:func:`password_login` of a request's Authorization header, decoded once per request
+    and kept in its ASGI scope: several layers ask (throttling, where the work runs)."""
+    if _SCOPE_LOGIN in scope:
+        return cast(str | None, scope[_SCOPE_LOGIN])
+    authorization = None
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+            break
+    login = password_login(authorization)
+    scope[_SCOPE_LOGIN] = login
+    return login
 
 
 def _basic(conn: Connection, credentials: str) -> Principal | None:

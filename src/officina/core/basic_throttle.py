@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from officina.core import throttle
-from officina.core.auth import password_login
+from officina.core.auth import scope_password_login
 from officina.core.store import Instances, valid_instance_name
 
 
@@ -42,12 +42,7 @@ class BasicThrottle:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        authorization = None
-        for name, value in scope.get("headers") or []:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-                break
-        login = password_login(authorization)
+        login = scope_password_login(scope)
         path: str = scope.get("path", "")
         instance = path.split("/", 2)[1] if path.count("/") >= 2 else ""
         if login is None or not valid_instance_name(instance) or self.exempt(path):

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -36,6 +36,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 from starlette.concurrency import run_in_threadpool
 
+from officina.core import known_callers
 from officina.core.errors import HttpError
 from officina.core.sqlfuncs import install_sqlite_functions
 from officina.settings import Settings
@@ -169,6 +170,10 @@ class Store:
     # PostgreSQL: the same database through the asynchronous driver, used by work that
     # run_store_work runs on the event loop.
     loop_engine: Engine | None = None
+    # SQLite: the connection each event loop's thread keeps for its lookups (loop_lookups).
+    _loop_conns: dict[int, Connection] = field(default_factory=dict, repr=False)
+    _loop_busy: set[int] = field(default_factory=set, repr=False)
+    _held_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _engine(self) -> Engine:
         """The loop engine inside work run on the event loop (a greenlet of SQLAlchemy's,
@@ -219,7 +224,55 @@ class Store:
             with conn.begin():
                 yield conn
 
+    @contextmanager
+    def loop_lookups(self) -> Iterator[Connection]:
+        """Like ``read(lookups=True)``, for work run on the event loop itself (SQLite).
+
+        Such work is plain code with no wait inside, so one connection per event loop
+        serves it all, kept open between requests: taking a pooled connection and giving
+        it back cost more than the lookups it was taken for. Each statement sees the latest
+        committed data, as in WAL mode any reader does; a block that did begin a transaction
+        is rolled back at its end. A block nested in another on the same thread (or a store
+        on PostgreSQL) takes an ordinary connection."""
+        ident = threading.get_ident()
+        held = self._loop_conns.get(ident) if self.dialect == "sqlite" else None
+        if held is None and self.dialect == "sqlite":
+            held = self._hold(ident)
+        if held is None or ident in self._loop_busy:
+            with self.read(lookups=True) as conn:
+                yield conn
+            return
+        self._loop_busy.add(ident)
+        try:
+            yield held
+        except BaseException:
+            if held.invalidated or held.closed:
+                self._loop_conns.pop(ident, None)
+            raise
+        finally:
+            self._loop_busy.discard(ident)
+            if held.in_transaction() and not held.closed:
+                held.rollback()
+
+    def _hold(self, ident: int) -> Connection:
+        with self._held_lock:
+            if len(self._loop_conns) >= 8:
+                # Threads that ran an event loop and are gone (test clients start one each).
+                alive = {t.ident for t in threading.enumerate()}
+                for gone in [i for i in self._loop_conns if i not in alive]:
+                    self._loop_conns.pop(gone).close()
+            # It never writes, so it may remember the callers it resolved (KnownCallers).
+            conn = self.engine.connect().execution_options(
+                **self._options(False), **{known_callers.OPTION: known_callers.KnownCallers()}
+            )
+            self._loop_conns[ident] = conn
+            return conn
+
     def dispose(self) -> None:
+        with self._held_lock:
+            for conn in self._loop_conns.values():
+                conn.close()
+            self._loop_conns.clear()
         if self.dialect == "sqlite":
             self.engine.dispose()
 
@@ -424,7 +477,7 @@ class Instances:
             with store.engine.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE'))
             return
-        store.engine.dispose()
+        store.dispose()
         path = Path(self.settings.data_dir) / "instances" / f"{store.name}.sqlite"
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)

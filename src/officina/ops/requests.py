@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import sys
 import time
-import uuid
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,19 +78,41 @@ class JsonFormatter(logging.Formatter):
         return stamp[1]
 
     def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "time": self._time(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "pid": record.process,
-            "request_id": getattr(record, "request_id", REQUEST_ID.get()),
-            "message": record.getMessage(),
-        }
         extra = getattr(record, "access", None)
-        if isinstance(extra, dict):
+        return self.line(
+            record.created,
+            record.levelname.lower(),
+            record.name,
+            record.process,
+            getattr(record, "request_id", REQUEST_ID.get()),
+            record.getMessage(),
+            extra if isinstance(extra, dict) else None,
+            self.formatException(record.exc_info) if record.exc_info else None,
+        )
+
+    def line(
+        self,
+        created: float,
+        level: str,
+        logger: str,
+        pid: int | None,
+        request_id: str,
+        message: str,
+        extra: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> str:
+        data: dict[str, Any] = {
+            "time": self._time(created),
+            "level": level,
+            "logger": logger,
+            "pid": pid,
+            "request_id": request_id,
+            "message": message,
+        }
+        if extra:
             data.update(extra)
-        if record.exc_info:
-            data["error"] = self.formatException(record.exc_info)
+        if error is not None:
+            data["error"] = error
         return orjson.dumps(data, default=str).decode("utf-8")
 
 
@@ -154,7 +176,7 @@ class Observed:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _TOKEN.match(given) else uuid.uuid4().hex
+        request_id = given if given and _TOKEN.match(given) else os.urandom(16).hex()
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -182,25 +204,54 @@ class Observed:
             REQUEST_ID.reset(token)
 
 
+def _own_handler() -> logging.StreamHandler[Any] | None:
+    """officina's JSON handler when it is the only place an access line can go: no handler,
+    filter or level of anyone else's is in the way (an embedding program or a test may add
+    them, and then the line takes the logging module's whole path)."""
+    if access_log.handlers or access_log.filters or not access_log.propagate:
+        return None
+    parent = access_log.parent
+    if parent is None or parent.propagate or parent.filters or len(parent.handlers) != 1:
+        return None
+    handler = parent.handlers[0]
+    if not isinstance(handler, logging.StreamHandler) or handler.level > logging.INFO:
+        return None
+    if not getattr(handler, "officina_json", False):
+        return None
+    formatter = handler.formatter
+    if not isinstance(formatter, JsonFormatter) or len(handler.filters) != 1:
+        return None
+    return handler if isinstance(handler.filters[0], RequestIdFilter) else None
+
+
 def _log_access(method: str, route: str, status: int, seconds: float, client: str) -> None:
-    """The access line, made without ``Logger.info``'s search of the call stack for the
-    caller's file and line (a third of the line's cost, and always this function)."""
-    record = access_log.makeRecord(
-        access_log.name,
-        logging.INFO,
-        __file__,
-        0,
-        f"{method} {route} {status}",
-        (),
-        None,
-        extra={
-            "access": {
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "client": client,
-            }
-        },
+    """The access line of one request: every request writes one, so when officina's own
+    handler is its only destination the line is written straight to it, the same bytes the
+    logging module would write, without a log record (half the cost of the line)."""
+    fields = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 3),
+        "client": client,
+    }
+    message = f"{method} {route} {status}"
+    handler = _own_handler()
+    if handler is None:
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, message, (), None, extra={"access": fields}
+        )
+        access_log.handle(record)
+        return
+    formatter = cast(JsonFormatter, handler.formatter)
+    text = formatter.line(
+        time.time(), "info", access_log.name, os.getpid(), REQUEST_ID.get(), message, fields
     )
-    access_log.handle(record)
+    handler.acquire()
+    try:
+        handler.stream.write(text + handler.terminator)
+        handler.flush()
+    except (OSError, ValueError):  # stderr closed or gone: the line is lost, not the answer
+        pass
+    finally:
+        handler.release()

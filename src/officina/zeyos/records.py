@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from officina.core.auth import Principal
 from officina.core.clock import now
+from officina.core.direct import Direct
 from officina.core.errors import (
     HttpError,
     bad_request,
@@ -264,7 +265,7 @@ def _expand_binfiles(conn: Connection, rows: list[dict[str, Any]], keys: list[st
 
 @dataclass(frozen=True)
 class _ReadPlan:
-    stmt: Any
+    stmt: Direct
     query: ListQuery
     plan: Plan
 
@@ -291,7 +292,7 @@ def _read_plan(conn: Connection, entity: Entity, expand: list[str], p: Principal
         .select_from(comp.from_clause())
         .where(comp.base.c.ID == bindparam("row_id"), *q.where)
     )
-    found = _ReadPlan(stmt, q, _plan(q))
+    found = _ReadPlan(Direct(stmt), q, _plan(q))
     if len(_READ_PLANS) >= _READ_PLANS_MAX:
         _READ_PLANS.clear()
     _READ_PLANS[key] = found
@@ -324,7 +325,7 @@ def fetch(
 ) -> Record | None:
     """A visible row by ID, all API columns, or None (invisible rows do not exist)."""
     read = _read_plan(conn, entity, sorted(expand or ()), principal)
-    row = conn.execute(read.stmt, {"row_id": row_id}).first()
+    row = read.stmt.first(conn, {"row_id": row_id})
     if row is None:
         return None
     record = _record(conn, entity, read, row)

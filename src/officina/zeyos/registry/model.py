@@ -149,7 +149,12 @@ class Entity:
 
     @property
     def expandable(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.kind in EXPANDABLE_KINDS)
+        # Asked on every single-row read; the fields never change once registered.
+        cache = self.extra.get("_expandable")
+        if cache is None:
+            cache = tuple(f.name for f in self.fields if f.kind in EXPANDABLE_KINDS)
+            self.extra["_expandable"] = cache
+        return cache
 
     @property
     def references(self) -> tuple[Field, ...]:
