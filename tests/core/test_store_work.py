@@ -7,10 +7,12 @@ import asyncio
 import threading
 from typing import Any
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import delete, insert, select, text
 
+from officina.core.schema import instance_settings
 from officina.core.store import LOOP_POOL_SIZE, run_store_work
-from tests.conftest import Env
+from tests.conftest import Env, unique
 
 
 def _where(env: Env, may_stall: bool) -> dict[str, Any]:
@@ -47,9 +49,8 @@ def test_work_that_may_stall_goes_to_a_thread(env: Env) -> None:
     assert seen["driver"] == "Connection"
 
 
-def test_more_concurrent_work_than_pooled_connections_waits_its_turn(env: Env) -> None:
-    """Work beyond the pool's size waits for a connection: on PostgreSQL the loop's pool
-    opens none past its size; every piece of work still gets its answer."""
+def _beyond_the_pool(env: Env) -> list[int]:
+    """More concurrent store work than the loop's pool has connections, in one event loop."""
     started = LOOP_POOL_SIZE * 2 + 3
     sql = "SELECT pg_backend_pid() FROM pg_sleep(0.02)" if env.kind == "postgres" else "SELECT 7"
 
@@ -64,10 +65,25 @@ def test_more_concurrent_work_than_pooled_connections_waits_its_turn(env: Env) -
 
     answers = asyncio.run(main())
     assert len(answers) == started
+    return answers
+
+
+def test_more_concurrent_work_than_pooled_connections_waits_its_turn(env: Env) -> None:
+    """Work beyond the pool's size waits for a connection: on PostgreSQL the loop's pool
+    opens none past its size; every piece of work still gets its answer."""
+    answers = _beyond_the_pool(env)
     if env.kind == "postgres":
         assert len(set(answers)) <= LOOP_POOL_SIZE
     else:
         assert set(answers) == {7}
+
+
+def test_the_pool_serves_one_event_loop_after_another(env: Env) -> None:
+    """A program that runs event loops in turn (a test client starts one per request) can
+    drain the pool under each of them."""
+    for _ in range(3):
+        answers = _beyond_the_pool(env)
+        assert len(set(answers)) <= (LOOP_POOL_SIZE if env.kind == "postgres" else 1)
 
 
 def test_the_loop_keeps_one_lookup_connection_on_sqlite(env: Env) -> None:
@@ -93,3 +109,54 @@ def test_the_loop_keeps_one_lookup_connection_on_sqlite(env: Env) -> None:
     assert held.closed == (env.kind == "postgres")
     spare.dispose()
     assert held.closed
+
+
+def test_the_loops_writes_leave_waits_and_checkpoints_to_threads(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's write connection neither waits for the lock nor checkpoints the log itself;
+    every CHECKPOINT_EVERY commits a worker thread checkpoints. Pooled connections keep
+    SQLite's usual settings."""
+    if env.kind == "postgres":
+        with pytest.raises(RuntimeError), env.store.loop_write():
+            pass
+        return
+    loop = env.store.loop
+    assert loop is not None
+    monkeypatch.setattr(loop, "CHECKPOINT_EVERY", 2)
+    checkpoints: list[int] = []
+    real = loop._checkpoint
+
+    def recording() -> None:
+        checkpoints.append(threading.get_ident())
+        real()
+
+    monkeypatch.setattr(loop, "_checkpoint", recording)
+    key = unique("probe")
+
+    async def main() -> tuple[int, list[int]]:
+        settings: list[int] = []
+        for n in range(4):
+            with env.store.loop_write() as conn:
+                driver = conn.connection.dbapi_connection
+                settings = [
+                    driver.execute(f"PRAGMA {name}").fetchone()[0]
+                    for name in ("busy_timeout", "wal_autocheckpoint")
+                ]
+                conn.execute(delete(instance_settings).where(instance_settings.c.key == key))
+                conn.execute(insert(instance_settings).values(key=key, value=n))
+        await asyncio.sleep(0.5)
+        return threading.get_ident(), settings
+
+    loop_thread, settings = asyncio.run(main())
+    assert settings == [0, 0]
+    assert len(checkpoints) == 2 and loop_thread not in checkpoints
+    with env.store.write() as conn:
+        driver = conn.connection.dbapi_connection
+        assert driver.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
+        assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        stored = conn.execute(
+            select(instance_settings.c.value).where(instance_settings.c.key == key)
+        ).scalar_one()
+        conn.execute(delete(instance_settings).where(instance_settings.c.key == key))
+    assert stored == 3

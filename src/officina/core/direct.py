@@ -52,13 +52,14 @@ class Direct:
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
-        self._compiled: dict[tuple[str, Any], _Compiled | None] = {}
+        self._compiled: dict[tuple[str, str, Any], _Compiled | None] = {}
         self._lock = Lock()
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any]:
         """Every row, each a tuple whose fields also read as attributes by label."""
         translate = conn.get_execution_options().get("schema_translate_map")
-        key = (conn.dialect.name, tuple(translate.items()) if translate else None)
+        dialect = conn.dialect
+        key = (dialect.name, dialect.driver, tuple(translate.items()) if translate else None)
         if key in self._compiled:
             compiled = self._compiled[key]
         else:
@@ -101,7 +102,7 @@ class Direct:
         return found[0] if found else None
 
     def _compile(
-        self, conn: Connection, translate: dict[Any, Any] | None, key: tuple[str, Any]
+        self, conn: Connection, translate: dict[Any, Any] | None, key: tuple[str, str, Any]
     ) -> _Compiled | None:
         dialect = conn.dialect
         if translate:

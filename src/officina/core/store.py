@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -32,12 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
+from sqlalchemy.util.queue import AsyncAdaptedQueue
 from starlette.concurrency import run_in_threadpool
 
-from officina.core import known_callers
 from officina.core.errors import HttpError
+from officina.core.loop_conns import LoopConnections
 from officina.core.sqlfuncs import install_sqlite_functions
 from officina.settings import Settings
 
@@ -94,9 +95,11 @@ def _sqlite_engine(path: Path) -> Engine:
         # later can fail with "database is locked" instead of waiting its turn.
         # Sent straight to the driver: every request begins a transaction, and SQLAlchemy's
         # statement machinery cost more than SQLite's BEGIN itself.
+        # A connection kept by the event loop has begun its transaction itself.
         write = conn.get_execution_options().get("officina_write")
-        driver: Any = conn.connection.driver_connection
-        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
+        driver: Any = conn.connection.dbapi_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
 
     return engine
 
@@ -129,6 +132,34 @@ def postgres_engine(url: str) -> Engine:
 LOOP_POOL_SIZE = 16
 
 
+class _AnyLoopQueue(AsyncAdaptedQueue[Any]):
+    """The loop pool's idle connections, for whichever event loop is running.
+
+    asyncio's queue ties itself to the first loop that waits on it, so once the pool had been
+    drained under one loop, a program that runs several loops in turn (a test client starts
+    one per request) found the pool unusable under the next. With nobody waiting, the tie is
+    loosened before each use; a server runs a single loop and never notices."""
+
+    def _loosen(self) -> None:
+        queue = self.__dict__.get("_queue")
+        if queue is None or getattr(queue, "_loop", None) is None:
+            return
+        if not getattr(queue, "_getters", None) and not getattr(queue, "_putters", None):
+            queue._loop = None
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        self._loosen()
+        return super().get(block, timeout)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        self._loosen()
+        super().put(item, block, timeout)
+
+
+class _AnyLoopPool(AsyncAdaptedQueuePool):
+    _queue_class = _AnyLoopQueue
+
+
 def postgres_loop_engine(url: str) -> Engine:
     """The same database through psycopg's asynchronous connections, for store work run on
     the event loop by :func:`run_store_work`."""
@@ -137,7 +168,11 @@ def postgres_loop_engine(url: str) -> Engine:
         engine = _pg_loop_engines.get(key)
         if engine is None:
             engine = create_async_engine(
-                key, pool_size=LOOP_POOL_SIZE, max_overflow=0, pool_recycle=1800
+                key,
+                poolclass=_AnyLoopPool,
+                pool_size=LOOP_POOL_SIZE,
+                max_overflow=0,
+                pool_recycle=1800,
             ).sync_engine
             _pg_loop_engines[key] = engine
         return engine
@@ -170,10 +205,12 @@ class Store:
     # PostgreSQL: the same database through the asynchronous driver, used by work that
     # run_store_work runs on the event loop.
     loop_engine: Engine | None = None
-    # SQLite: the connection each event loop's thread keeps for its lookups (loop_lookups).
-    _loop_conns: dict[int, Connection] = field(default_factory=dict, repr=False)
-    _loop_busy: set[int] = field(default_factory=set, repr=False)
-    _held_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # SQLite: the connections each event loop's thread keeps for the work it runs itself.
+    loop: LoopConnections | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.loop is None and self.dialect == "sqlite":
+            self.loop = LoopConnections(self.engine, self._options)
 
     def _engine(self) -> Engine:
         """The loop engine inside work run on the event loop (a greenlet of SQLAlchemy's,
@@ -212,67 +249,41 @@ class Store:
             finally:
                 conn.rollback()
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back on error."""
+    def _writable(self) -> None:
         if self.read_only:
             raise HttpError(
                 503, "Service Unavailable: the instance is being moved", {"Retry-After": "10"}
             )
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on error."""
+        self._writable()
         with self._engine().connect() as conn:
             conn = conn.execution_options(**self._options(True))
             with conn.begin():
                 yield conn
 
+    def loop_lookups(self) -> AbstractContextManager[Connection]:
+        """``read(lookups=True)`` for work run on the event loop itself: on SQLite through
+        the connection the loop's thread keeps (see ``loop_conns``)."""
+        if self.loop is None:
+            return self.read(lookups=True)
+        return self.loop.lookups(lambda: self.read(lookups=True))
+
     @contextmanager
-    def loop_lookups(self) -> Iterator[Connection]:
-        """Like ``read(lookups=True)``, for work run on the event loop itself (SQLite).
-
-        Such work is plain code with no wait inside, so one connection per event loop
-        serves it all, kept open between requests: taking a pooled connection and giving
-        it back cost more than the lookups it was taken for. Each statement sees the latest
-        committed data, as in WAL mode any reader does; a block that did begin a transaction
-        is rolled back at its end. A block nested in another on the same thread (or a store
-        on PostgreSQL) takes an ordinary connection."""
-        ident = threading.get_ident()
-        held = self._loop_conns.get(ident) if self.dialect == "sqlite" else None
-        if held is None and self.dialect == "sqlite":
-            held = self._hold(ident)
-        if held is None or ident in self._loop_busy:
-            with self.read(lookups=True) as conn:
-                yield conn
-            return
-        self._loop_busy.add(ident)
-        try:
-            yield held
-        except BaseException:
-            if held.invalidated or held.closed:
-                self._loop_conns.pop(ident, None)
-            raise
-        finally:
-            self._loop_busy.discard(ident)
-            if held.in_transaction() and not held.closed:
-                held.rollback()
-
-    def _hold(self, ident: int) -> Connection:
-        with self._held_lock:
-            if len(self._loop_conns) >= 8:
-                # Threads that ran an event loop and are gone (test clients start one each).
-                alive = {t.ident for t in threading.enumerate()}
-                for gone in [i for i in self._loop_conns if i not in alive]:
-                    self._loop_conns.pop(gone).close()
-            # It never writes, so it may remember the callers it resolved (KnownCallers).
-            conn = self.engine.connect().execution_options(
-                **self._options(False), **{known_callers.OPTION: known_callers.KnownCallers()}
-            )
-            self._loop_conns[ident] = conn
-            return conn
+    def loop_write(self) -> Iterator[Connection]:
+        """``write()`` for work run on the event loop itself (SQLite only); raises
+        :class:`WriteLockTaken` at once where ``write()`` would wait for the lock."""
+        self._writable()
+        if self.loop is None:
+            raise RuntimeError("only SQLite stores write on the event loop")
+        with self.loop.write() as conn:
+            yield conn
 
     def dispose(self) -> None:
-        with self._held_lock:
-            for conn in self._loop_conns.values():
-                conn.close()
-            self._loop_conns.clear()
+        if self.loop is not None:
+            self.loop.close()
         if self.dialect == "sqlite":
             self.engine.dispose()
 

@@ -31,6 +31,7 @@ from officina.core.auth import (
     scope_password_login,
 )
 from officina.core.errors import HttpError, bad_request, forbidden, method_not_allowed, not_found
+from officina.core.loop_conns import WriteLockTaken
 from officina.core.people import MODULES, read_settings
 from officina.core.schema import applications
 from officina.core.store import Store, run_store_work
@@ -293,12 +294,12 @@ async def collection(request: Request) -> Response:
             )
         return json_response(result)
 
-    def create() -> records.Record:
-        with store.write() as conn:
+    def create(on_loop: bool = False) -> records.Record:
+        with store.loop_write() if on_loop else store.write() as conn:
             principal = _principal(conn, request)
             return records.create(conn, entity, _object(body_of(), True), principal)
 
-    record = await run_store_work(store, create, may_stall=await _stalls(request, entity))
+    record = await _write(store, request, create, await _stalls(request, entity))
     headers = _headers(request, entity, record)
     headers["Content-Location"] = (
         f"/{request.path_params['instance']}/api/v1/{entity.name}/{record.data['ID']}"
@@ -312,21 +313,37 @@ LOOP_BUDGET = 0.003
 
 
 def _on_loop(store: Store, request: Request) -> bool:
-    """Whether a SQLite read is cheaper run right here, as plain code, than handed to a
+    """Whether SQLite work is cheaper run right here, as plain code, than handed to a
     thread (PostgreSQL's single-row work runs on the loop too, through the asynchronous
     driver: see ``run_store_work``).
 
-    On SQLite it is: a few indexed lookups in the process itself take less time than the
-    hand-off to a worker thread and back, and in WAL mode a reader never waits for a writer.
+    On SQLite it is: a few indexed lookups or one row's write in the process itself take
+    less time than the hand-off to a worker thread and back, and in WAL mode a reader never
+    waits for a writer; a writer on the loop does not wait for the write lock either, but
+    hands the write to a thread when another connection holds it (``loop_conns``).
     Threads also cost more than the hand-off: SQLite lets go of the interpreter lock at every
     row it steps over, and with another thread waiting, each row became a switch between
     threads. A list runs here under a budget of LOOP_BUDGET, so one that turns out long goes
     to a thread after a few milliseconds instead of stalling every other request.
-    What may block the thread stays off the event loop: SQLite's write lock, PostgreSQL's
-    round trips through the threads' driver (lists), and the deliberately slow hashing of a
-    password.
+    What may block the thread stays off the event loop: waiting for SQLite's write lock,
+    checkpoints of its log, PostgreSQL's round trips through the threads' driver (lists),
+    and the deliberately slow hashing of a password.
     """
     return store.dialect == "sqlite" and not _hashes_password(request)
+
+
+async def _write(
+    store: Store, request: Request, work: Callable[..., records.Record], stalls: bool
+) -> records.Record:
+    """A single-row create or update: on SQLite run right here, like its reads, unless the
+    write lock is held elsewhere (then a worker thread waits for it); deletes, which may
+    cascade through many rows, always go to a thread."""
+    if _on_loop(store, request) and not stalls:
+        try:
+            return work(on_loop=True)
+        except WriteLockTaken:
+            pass
+    return await run_store_work(store, work, may_stall=stalls)
 
 
 def _hashes_password(request: Request) -> bool:
@@ -442,8 +459,8 @@ async def item(request: Request) -> Response:
 
     body_of = await _body_later(request)
 
-    def patch() -> records.Record:
-        with store.write() as conn:
+    def patch(on_loop: bool = False) -> records.Record:
+        with store.loop_write() if on_loop else store.write() as conn:
             principal = _principal(conn, request)
             row_id = _row_id(request, entity)
             raw = body_of()
@@ -453,7 +470,7 @@ async def item(request: Request) -> Response:
             precondition = _write_precondition(request, entity, row_id)
             return records.update_row(conn, entity, row_id, body, principal, precondition)
 
-    record = await run_store_work(store, patch, may_stall=await _stalls(request, entity))
+    record = await _write(store, request, patch, await _stalls(request, entity))
     return json_response(record.data, 200, _headers(request, entity, record))
 
 
