@@ -73,17 +73,8 @@ class LoopConnections:
                 yield conn
             return
         held = self._lookups.get(ident) or self._open(self._lookups, ident, write=False)
-        self._in_use.add(("lookups", ident))
-        try:
+        with self._using("lookups", self._lookups, ident, held):
             yield held
-        except BaseException:
-            if held.invalidated or held.closed:
-                self._lookups.pop(ident, None)
-            raise
-        finally:
-            self._in_use.discard(("lookups", ident))
-            if held.in_transaction() and not held.closed:
-                held.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -103,19 +94,33 @@ class LoopConnections:
             ):
                 raise WriteLockTaken() from err
             raise
-        self._in_use.add(("write", ident))
+        # The store's begin hook sees the transaction already open.
+        with self._using("write", self._writers, ident, held), held.begin():
+            yield held
+        self._committed()
+
+    @contextmanager
+    def _using(
+        self, kind: str, kept: dict[int, Connection], ident: int, held: Connection
+    ) -> Iterator[None]:
+        """One block's use of a kept connection: no other block of the thread takes it
+        meanwhile, a connection the block broke is forgotten, and no transaction outlives
+        the block."""
+        self._in_use.add((kind, ident))
         try:
-            with held.begin():  # the store's begin hook sees the transaction already open
-                yield held
+            yield
         except BaseException:
             if held.invalidated or held.closed:
-                self._writers.pop(ident, None)
+                kept.pop(ident, None)
             raise
         finally:
-            self._in_use.discard(("write", ident))
-            if not held.closed and driver.in_transaction:
-                driver.rollback()
-        self._committed()
+            self._in_use.discard((kind, ident))
+            if not held.closed and not held.invalidated:
+                if held.in_transaction():
+                    held.rollback()
+                driver: Any = held.connection.dbapi_connection
+                if driver.in_transaction:
+                    driver.rollback()
 
     def _open(self, kept: dict[int, Connection], ident: int, write: bool) -> Connection:
         with self._lock:
