@@ -225,8 +225,9 @@ _TOKEN_PRINCIPAL = {
 def _token_principal(conn: Connection, secret: str, scheme: str) -> Principal | None:
     hashed, at = digest(secret), now()
     known = known_callers.of(conn)
-    version = known.version(conn) if known is not None else None
+    version = None
     if known is not None:
+        version = known.version(conn)
         found = known.get(version, (scheme, hashed), at)
         if found is not None:
             return cast(Principal, found)

@@ -88,10 +88,7 @@ class LoopConnections:
         try:
             driver.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
-            if getattr(err, "sqlite_errorcode", None) in (
-                sqlite3.SQLITE_BUSY,
-                sqlite3.SQLITE_LOCKED,
-            ):
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF in _LOCK_HELD:
                 raise WriteLockTaken() from err
             raise
         # The store's begin hook sees the transaction already open.
@@ -124,7 +121,7 @@ class LoopConnections:
 
     def _open(self, kept: dict[int, Connection], ident: int, write: bool) -> Connection:
         with self._lock:
-            if len(self._lookups) + len(self._writers) >= MAX_THREADS:
+            if len(self._lookups.keys() | self._writers.keys()) >= MAX_THREADS:
                 alive = {t.ident for t in threading.enumerate()}
                 for held in (self._lookups, self._writers):
                     for gone in [i for i in held if i not in alive]:
