@@ -179,18 +179,15 @@ def python_load(send: Callable[[httpx.Client], int], connections: int, seconds: 
     return Load(len(latencies) / seconds, statistics.median(latencies) * 1000, errors[0])
 
 
-def alternate(
-    rounds: int, ours: Callable[[], Load], theirs: Callable[[], Load]
-) -> tuple[Load, Load]:
-    """Measure officina and its anchor in turns, ``rounds`` times each, and keep each side's
+def alternate(rounds: int, *sides: Callable[[], Load]) -> tuple[Load, ...]:
+    """Measure officina and its anchors in turns, ``rounds`` times each, and keep each side's
     median: on a shared machine the load of other work drifts, and taking turns spreads the
-    drift over both sides instead of favouring whichever ran in the quieter minute."""
-    mine: list[Load] = []
-    other: list[Load] = []
+    drift over all sides instead of favouring whichever ran in the quieter minute."""
+    measured: list[list[Load]] = [[] for _ in sides]
     for _ in range(rounds):
-        mine.append(ours())
-        other.append(theirs())
-    return _median(mine), _median(other)
+        for side, kept in zip(sides, measured, strict=True):
+            kept.append(side())
+    return tuple(_median(kept) for kept in measured)
 
 
 def _median(loads: list[Load]) -> Load:
@@ -428,19 +425,49 @@ def r1(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
         "warning",
     ]
     bare_url = f"http://127.0.0.1:{port}/main/api/v1/accounts/1"
-    with process(argv, bare_url):
-        officina_load, bare = alternate(
-            cfg.rounds, lambda: load(cfg, url, ds.auth), lambda: load(cfg, bare_url, ds.auth)
+    with process(argv, bare_url), floor_served(ds) as floor_base:
+        floor_url = f"{floor_base}/main/api/v1/accounts/{some_id}"
+        officina_load, bare, floor = alternate(
+            cfg.rounds,
+            lambda: load(cfg, url, ds.auth),
+            lambda: load(cfg, bare_url, ds.auth),
+            lambda: load(cfg, floor_url, ds.auth),
         )
     # A throughput of error answers would measure the wrong thing.
-    assert officina_load.errors == 0 and bare.errors == 0, "R1 had failed requests"
+    assert officina_load.errors == bare.errors == floor.errors == 0, "R1 had failed requests"
     profiled(cfg, f"r1-get-account-{ds.store}", lambda: load(cfg, url, ds.auth))
     return {
         "officina_rps": officina_load.rps,
         "bare_rps": bare.rps,
+        "floor_rps": floor.rps,
         "ratio": officina_load.rps / bare.rps,
+        "floor_ratio": floor.rps / bare.rps,
         "errors": officina_load.errors,
     }
+
+
+@contextmanager
+def floor_served(ds: DataSet) -> Iterator[str]:
+    """The floor of R1 and R5 (``floor_app.py``) on the data set's database."""
+    port = free_port()
+    env = {"FLOOR_SQLITE_FILE": str(ds.sqlite_file)}
+    if ds.store == "postgres":
+        schema = ds.env["OFFICINA_SCHEMA_PREFIX"] + "inst_main"
+        env = {"FLOOR_POSTGRES_URL": PG_URL, "FLOOR_POSTGRES_SCHEMA": schema}
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "benchmarks.floor_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    probe = f"http://127.0.0.1:{port}/main/api/v1/accounts/{ds.account_at(0.5)}"
+    with process(argv, probe, env=env):
+        yield f"http://127.0.0.1:{port}"
 
 
 LIST_BODY = {
@@ -572,10 +599,10 @@ def r4(cfg: Settings, small: DataSet, large: DataSet) -> dict[str, Any]:
 def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
     writers = 32
 
-    def writes() -> Load:
+    def writes(at: str = base) -> Load:
         if cfg.use_wrk:
             return wrk(
-                f"{base}/main/api/v1/accounts",
+                f"{at}/main/api/v1/accounts",
                 "put_accounts.lua",
                 {"WRK_AUTH": ds.auth},
                 writers,
@@ -584,7 +611,7 @@ def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
         return python_load(
             lambda c: (
                 c.put(
-                    f"{base}/main/api/v1/accounts",
+                    f"{at}/main/api/v1/accounts",
                     json={"lastname": "Bench", "currency": "CHF"},
                     headers={"Authorization": ds.auth},
                 ).status_code
@@ -621,7 +648,8 @@ def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
                     count += 1
         return Load(count / cfg.seconds, 0.0, 0)
 
-    api, driver = alternate(cfg.rounds, writes, raw_inserts)
+    with floor_served(ds) as floor_base:
+        api, driver, floor = alternate(cfg.rounds, writes, raw_inserts, lambda: writes(floor_base))
     raw = driver.rps
     profiled(cfg, f"r5-put-accounts-{ds.store}", writes)
     # Leave the data set as it was, so later runs measure the same thing.
@@ -629,7 +657,9 @@ def r5(cfg: Settings, ds: DataSet, base: str) -> dict[str, Any]:
     return {
         "api_rps": api.rps,
         "driver_rps": raw,
+        "floor_rps": floor.rps,
         "ratio": api.rps / raw,
+        "floor_ratio": floor.rps / raw,
         "errors": api.errors,
         "writers": writers,
     }
@@ -759,6 +789,15 @@ def _rows(res: dict[str, Any], targets: dict[str, tuple[str, str]]) -> Iterator[
             f"{v['ratio']:.2f}",
             targets["R1"][1],
         )
+        yield (
+            "R1 floor",
+            "the same row read straight through the driver behind the same stack, and "
+            "nothing else (`floor_app.py`) ÷ bare: the highest R1 this machine allows",
+            f"{v['floor_rps']:.0f} req/s",
+            f"{v['bare_rps']:.0f} req/s",
+            f"{v['floor_ratio']:.2f}",
+            f"officina ÷ floor: {v['officina_rps'] / v['floor_rps']:.2f}",
+        )
     if "R2" in res:
         v = res["R2"]
         yield (
@@ -807,6 +846,15 @@ def _rows(res: dict[str, Any], targets: dict[str, tuple[str, str]]) -> Iterator[
             f"{v['driver_rps']:.0f} rows/s",
             f"{v['ratio']:.2f}",
             f"{targets['R5'][1]}; failed writes: {v['errors']}",
+        )
+        yield (
+            "R5 floor",
+            "the same insert straight through the driver behind the same stack, 32 writers, "
+            "and nothing else (`floor_app.py`) ÷ raw inserts: the highest R5 this machine allows",
+            f"{v['floor_rps']:.0f} rows/s",
+            f"{v['driver_rps']:.0f} rows/s",
+            f"{v['floor_ratio']:.2f}",
+            f"officina ÷ floor: {v['api_rps'] / v['floor_rps']:.2f}",
         )
     if "flow" in res:
         v = res["flow"]

@@ -56,7 +56,16 @@ def test_benchmark_harness_smoke(tmp_path: Path) -> None:
                     conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
     assert run.returncode == 0, run.stderr[-3000:]
     report = out.read_text()
-    for measure in ("| R1 |", "| R2 |", "| R4 |", "| R5 |", "| Flow |", "## SQLite"):
+    for measure in (
+        "| R1 |",
+        "| R1 floor |",
+        "| R2 |",
+        "| R4 |",
+        "| R5 |",
+        "| R5 floor |",
+        "| Flow |",
+        "## SQLite",
+    ):
         assert measure in report, measure
     if PG_URL:
         assert "## PostgreSQL" in report

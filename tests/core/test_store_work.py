@@ -86,6 +86,52 @@ def test_the_pool_serves_one_event_loop_after_another(env: Env) -> None:
         assert len(set(answers)) <= (LOOP_POOL_SIZE if env.kind == "postgres" else 1)
 
 
+def _in_transaction(conn: Any) -> bool:
+    """Whether the block's statements run inside a transaction the database opened for it
+    (two statements see one transaction id only inside one)."""
+    if conn.dialect.name != "postgresql":
+        return bool(conn.connection.dbapi_connection.in_transaction)
+    first = conn.execute(text("SELECT txid_current()")).scalar_one()
+    return bool(first == conn.execute(text("SELECT txid_current()")).scalar_one())
+
+
+def test_lookups_run_without_a_transaction_and_other_blocks_within_one(env: Env) -> None:
+    """On the loop's PostgreSQL connections, which stay in autocommit between uses, lookups
+    take no transaction while reads and writes get one, whichever block the connection
+    served before; a write that fails leaves nothing behind."""
+    key = unique("mode")
+
+    def blocks() -> list[bool]:
+        seen = []
+        for _ in range(2):
+            with env.store.read(lookups=True) as conn:
+                seen.append(_in_transaction(conn))
+            with env.store.read() as conn:
+                conn.execute(text("SELECT 1"))
+                seen.append(_in_transaction(conn))
+            with env.store.write() as conn:
+                conn.execute(text("SELECT 1"))
+                seen.append(_in_transaction(conn))
+        with pytest.raises(RuntimeError), env.store.write() as conn:
+            conn.execute(insert(instance_settings).values(key=key, value="1"))
+            raise RuntimeError("the block fails after its insert")
+        with env.store.read(lookups=True) as conn:
+            left = conn.execute(
+                select(instance_settings.c.key).where(instance_settings.c.key == key)
+            ).all()
+        assert left == []
+        return seen
+
+    async def main() -> list[bool]:
+        return await run_store_work(env.store, blocks)
+
+    seen = asyncio.run(main())
+    if env.kind == "postgres":
+        assert seen == [False, True, True] * 2
+    else:
+        assert seen[2::3] == [True, True]
+
+
 def test_the_loop_keeps_one_lookup_connection_on_sqlite(env: Env) -> None:
     """Lookups run on the event loop's thread reuse one connection there; a block nested in
     another takes an ordinary one, and closing the store closes the kept one."""

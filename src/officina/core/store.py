@@ -160,9 +160,16 @@ class _AnyLoopPool(AsyncAdaptedQueuePool):
     _queue_class = _AnyLoopQueue
 
 
+# The loop engine's connections stay in autocommit between uses: most of its work is a
+# request's lookups, which want no transaction (see ``Store.read``), and switching a psycopg
+# asynchronous connection into autocommit and back at every checkout cost about a sixth of
+# a single-row GET. Blocks that need a transaction ask for this level instead.
+TRANSACTIONAL = "READ COMMITTED"
+
+
 def postgres_loop_engine(url: str) -> Engine:
     """The same database through psycopg's asynchronous connections, for store work run on
-    the event loop by :func:`run_store_work`."""
+    the event loop by :func:`run_store_work`; in autocommit unless a block asks otherwise."""
     key = sqlalchemy_url(url)
     with _pg_lock:
         engine = _pg_loop_engines.get(key)
@@ -173,6 +180,7 @@ def postgres_loop_engine(url: str) -> Engine:
                 pool_size=LOOP_POOL_SIZE,
                 max_overflow=0,
                 pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
             ).sync_engine
             _pg_loop_engines[key] = engine
         return engine
@@ -229,6 +237,18 @@ class Store:
             opts["schema_translate_map"] = {None: self.schema}
         return opts
 
+    def _connect(self, write: bool, lookups: bool = False) -> Connection:
+        """A connection of the engine the calling code should use, with the store's options;
+        on PostgreSQL in autocommit exactly when ``lookups``."""
+        engine = self._engine()
+        options = self._options(write)
+        if engine is self.loop_engine:  # autocommit unless told otherwise
+            if not lookups:
+                options["isolation_level"] = TRANSACTIONAL
+        elif lookups and self.dialect == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        return engine.connect().execution_options(**options)
+
     @contextmanager
     def read(self, lookups: bool = False) -> Iterator[Connection]:
         """A connection for reads; its implicit transaction is rolled back at the end.
@@ -239,11 +259,7 @@ class Store:
         SQLite keeps its transaction, which costs no round trip and gives the block one
         snapshot.
         """
-        with self._engine().connect() as conn:
-            options = self._options(False)
-            if lookups and self.dialect == "postgresql":
-                options["isolation_level"] = "AUTOCOMMIT"
-            conn = conn.execution_options(**options)
+        with self._connect(False, lookups) as conn:
             try:
                 yield conn
             finally:
@@ -259,10 +275,8 @@ class Store:
     def write(self) -> Iterator[Connection]:
         """One write transaction: committed when the block ends, rolled back on error."""
         self._writable()
-        with self._engine().connect() as conn:
-            conn = conn.execution_options(**self._options(True))
-            with conn.begin():
-                yield conn
+        with self._connect(True) as conn, conn.begin():
+            yield conn
 
     def loop_lookups(self) -> AbstractContextManager[Connection]:
         """``read(lookups=True)`` for work run on the event loop itself: on SQLite through
