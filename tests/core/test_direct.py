@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import JSON, bindparam, literal, select
 
 from officina.core.auth import _TOKEN_PRINCIPAL
@@ -80,3 +81,55 @@ def test_inside_a_write_transaction_it_sees_the_transactions_rows(env: Env) -> N
         conn.execute(instance_settings.delete().where(instance_settings.c.key == "probe"))
     with env.store.read() as conn:
         assert direct.first(conn, {}) is None
+
+
+def test_an_insert_returns_what_sqlalchemy_returns_and_runs_once(env: Env) -> None:
+    """An INSERT ... RETURNING run on the driver converts its parameters (JSON here) and its
+    returned row as SQLAlchemy would, and adds exactly one row, in the caller's transaction."""
+    insert_one = Direct(
+        instance_settings.insert()
+        .values(key=bindparam("k"), value=bindparam("v", type_=JSON))
+        .returning(instance_settings.c.key, instance_settings.c.value)
+    )
+    document = {"list": [1, 2.5, None], "text": "ä%s"}
+    with env.store.write() as conn:
+        ran = insert_one.first(conn, {"k": "probe-direct", "v": document})
+        executed = conn.execute(
+            instance_settings.insert()
+            .values(key="probe-sqlalchemy", value=document)
+            .returning(instance_settings.c.key, instance_settings.c.value)
+        ).one()
+    assert tuple(ran) == ("probe-direct", document)
+    assert ran.value == executed.value
+    probe = instance_settings.c.key.like("probe-%")
+    with env.store.read() as conn:
+        stored = dict(
+            conn.execute(select(instance_settings.c.key, instance_settings.c.value).where(probe))
+            .tuples()
+            .all()
+        )
+    assert stored == {"probe-direct": document, "probe-sqlalchemy": document}
+    with pytest.raises(RuntimeError), env.store.write() as conn:
+        insert_one.first(conn, {"k": "probe-rolled-back", "v": 1})
+        raise RuntimeError("the transaction fails after the insert")
+    with env.store.write() as conn:
+        conn.execute(instance_settings.delete().where(probe))
+    with env.store.read() as conn:
+        assert conn.execute(select(instance_settings.c.key).where(probe)).all() == []
+
+
+def test_python_side_defaults_fall_back_to_sqlalchemy(env: Env) -> None:
+    """A column default computed in Python is filled in by SQLAlchemy's execution, which a
+    run on the driver would skip: such a statement is left to SQLAlchemy."""
+    from sqlalchemy import Column, MetaData, String, Table
+
+    table = Table(
+        "instance_settings",
+        MetaData(),
+        Column("key", String(100), primary_key=True),
+        Column("value", JSON, default=lambda: {"filled": True}),
+    )
+    direct = Direct(table.insert().values(key=bindparam("k")).returning(table.c.value))
+    with pytest.raises(RuntimeError), env.store.write() as conn:
+        assert tuple(direct.first(conn, {"k": "probe-default"})) == ({"filled": True},)
+        raise RuntimeError("leave nothing behind")

@@ -1,16 +1,17 @@
 """Fixed statements run straight on the driver's cursor.
 
-A request's lookups (the caller's credentials, one row by ID, a kept list) are statements
-whose shape never changes: only their parameters do. Through SQLAlchemy's execution
-pipeline each such run paid for events, a compiled-cache lookup, parameter processing and
-a result object, several times the cost of the indexed lookup itself. Here a statement is
-compiled once per dialect and schema, with the type conversions SQLAlchemy would apply
-decided once, and each run is one ``cursor.execute`` on the connection the caller already
-holds, inside whatever transaction that connection is in.
+A request's lookups (the caller's credentials, one row by ID, a kept list) and the insert of
+a new row are statements whose shape never changes: only their parameters do. Through
+SQLAlchemy's execution pipeline each such run paid for events, a compiled-cache lookup,
+parameter processing and a result object, several times the cost of the database's own
+work. Here a statement is compiled once per dialect and schema, with the type conversions
+SQLAlchemy would apply decided once, and each run is one ``cursor.execute`` on the
+connection the caller already holds, inside whatever transaction that connection is in.
 
 Only statements that need nothing of SQLAlchemy's execution at run time are taken:
-parameters expanded at execution (``IN`` lists) or computed by callables fall back to
-``Connection.execute``, and so the answer is the same either way.
+parameters expanded at execution (``IN`` lists), computed by callables or filled in from
+Python-side column defaults fall back to ``Connection.execute``, and so the answer is the
+same either way.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class _Compiled:
     row: Any
     # Types of the result columns, in order.
     types: tuple[Any, ...]
+    # An INSERT, UPDATE or DELETE: never run twice, so never handed back to SQLAlchemy
+    # after it ran.
+    changes: bool = False
     # Conversions of result columns, decided at the first run (some depend on the type
     # the driver reports); None until then, an empty tuple when there are none.
     results: tuple[tuple[int, Processor], ...] | None = None
@@ -79,7 +83,9 @@ class Direct:
             if compiled.results is None:
                 compiled.results = _result_processors(conn, compiled, cursor.description)
                 if compiled.results is None:
-                    # Selects only: running it again through SQLAlchemy changes nothing.
+                    if compiled.changes:
+                        raise RuntimeError("the driver's columns do not match the statement's")
+                    # A select: running it again through SQLAlchemy changes nothing.
                     with self._lock:
                         self._compiled[key] = None
                     return conn.execute(self.stmt, dict(params)).all()
@@ -123,6 +129,8 @@ def _prepare(compiled: SQLCompiler) -> _Compiled | None:
         return None
     if compiled.escaped_bind_names:
         return None
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        return None  # values SQLAlchemy computes while executing (Python-side defaults)
     fixed: dict[str, Any] = {}
     binds: dict[str, Processor] = {}
     processors = compiled._bind_processors
@@ -146,7 +154,8 @@ def _prepare(compiled: SQLCompiler) -> _Compiled | None:
         return None
     row = namedtuple("Row", labels, rename=True)  # type: ignore[misc]
     types = tuple(c[3] for c in compiled._result_columns)
-    return _Compiled(compiled.string, order, fixed, binds, row, types)
+    changes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
+    return _Compiled(compiled.string, order, fixed, binds, row, types, changes)
 
 
 def _result_processors(

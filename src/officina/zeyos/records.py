@@ -544,19 +544,17 @@ def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Pr
     access.check_new_owner(entity, values, principal)
     _check_fork(values)
     _check_references(conn, entity, values, principal)
-    t = table(entity.name)
     if explicit_id is not None:
         values["ID"] = explicit_id
-    # Values as parameters, not baked into the statement: the statement's cache key then
-    # names the columns only, and computing it no longer walks every value.
+    params = {_PARAM + name: value for name, value in values.items()}
     if _sees_what_it_creates(entity, principal):
         read = _read_plan(conn, entity, [], principal)
-        returning, id_at = _insert_returning(entity, read)
-        stored = conn.execute(returning, values).one()
+        returning, id_at = _insert_returning(entity, read, values)
+        stored = returning.first(conn, params)
         row_id = int(stored[id_at])
     else:
         stored = None
-        row_id = int(conn.execute(insert(t).returning(t.c.ID), values).scalar_one())
+        row_id = int(_insert_id(entity, values).first(conn, params)[0])
     if explicit_id is not None:
         _advance_sequence(conn, entity, explicit_id)
     _apply_side(conn, entity, row_id, side)
@@ -576,20 +574,57 @@ def _sees_what_it_creates(entity: Entity, principal: Principal) -> bool:
     return principal.is_admin and not entity.depends_on
 
 
-# INSERT ... RETURNING the columns of a single read, and where the ID is among them, by entity.
-_INSERTS: dict[str, tuple[Any, int]] = {}
+# Inserts by entity and the columns given (after defaults, nearly always every column), run
+# straight on the driver like the single reads: through SQLAlchemy's execution an insert
+# cost several times SQLite's own work for it. Values are parameters, never part of the
+# statement, so one statement serves every row of a shape.
+_INSERTS: dict[tuple[Any, ...], tuple[Direct, int]] = {}
+_INSERTS_MAX = 1024
+# Parameter names are the column names behind this prefix (SQLAlchemy keeps the bare column
+# names for the parameters it would make itself).
+_PARAM = "v_"
 
 
-def _insert_returning(entity: Entity, read: _ReadPlan) -> tuple[Any, int]:
-    found = _INSERTS.get(entity.name)
+def _insert(entity: Entity, values: dict[str, Any], returning: tuple[Any, ...]) -> Any:
+    t = table(entity.name)
+    given = {name: bindparam(_PARAM + name, type_=t.c[name].type) for name in values}
+    return insert(t).values(given).returning(*returning)
+
+
+def _kept_insert(
+    key: tuple[Any, ...], build: Callable[[], tuple[Direct, int]]
+) -> tuple[Direct, int]:
+    found = _INSERTS.get(key)
     if found is None:
+        found = build()
+        if len(_INSERTS) >= _INSERTS_MAX:
+            _INSERTS.clear()
+        _INSERTS[key] = found
+    return found
+
+
+def _insert_returning(
+    entity: Entity, read: _ReadPlan, values: dict[str, Any]
+) -> tuple[Direct, int]:
+    """INSERT ... RETURNING the columns of a single read, and where the ID is among them."""
+
+    def build() -> tuple[Direct, int]:
         t = table(entity.name)
         paths = [o.resolved.path for o in read.query.outputs]
         columns = [t.c[path].label(f"c{i}") for i, path in enumerate(paths)]
-        returning = insert(t).returning(*columns, *_version_columns(entity, t))
-        found = (returning, paths.index("ID"))
-        _INSERTS[entity.name] = found
-    return found
+        stmt = _insert(entity, values, (*columns, *_version_columns(entity, t)))
+        return Direct(stmt), paths.index("ID")
+
+    return _kept_insert((entity.name, "row", *values), build)
+
+
+def _insert_id(entity: Entity, values: dict[str, Any]) -> Direct:
+    """INSERT ... RETURNING the new row's ID alone."""
+
+    def build() -> tuple[Direct, int]:
+        return Direct(_insert(entity, values, (table(entity.name).c.ID,))), 0
+
+    return _kept_insert((entity.name, "id", *values), build)[0]
 
 
 def _check_fork(values: dict[str, Any]) -> None:
