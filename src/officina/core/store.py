@@ -247,7 +247,12 @@ class Store:
                 options["isolation_level"] = TRANSACTIONAL
         elif lookups and self.dialect == "postgresql":
             options["isolation_level"] = "AUTOCOMMIT"
-        return engine.connect().execution_options(**options)
+        conn = engine.connect()
+        try:
+            return conn.execution_options(**options)
+        except BaseException:
+            conn.close()
+            raise
 
     @contextmanager
     def read(self, lookups: bool = False) -> Iterator[Connection]:
