@@ -1,0 +1,274 @@
+"""``officina init`` and the commands that create instances, users, API keys and
+applications.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from officina.cli.common import (
+    DEFAULT_ADMIN,
+    AdminEmail,
+    AsJson,
+    CliError,
+    DatabaseUrl,
+    DataDir,
+    InstanceName,
+    _check_email,
+    _emit_json,
+    _one_line_errors,
+    _open,
+    _progress_printer,
+    _settings,
+    _store,
+    _urls,
+    _where,
+    apikey_app,
+    app,
+    application_app,
+    base_url,
+    instance_app,
+    show_credentials,
+    user_app,
+)
+from officina.core import people
+from officina.core.bootstrap import create_instance
+from officina.core.store import Instances
+from officina.settings import Settings
+
+# -- init and instances -----------------------------------------------------------------
+
+
+@app.command()
+@_one_line_errors
+def init(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    admin_email: AdminEmail = DEFAULT_ADMIN,
+    as_json: AsJson = False,
+) -> None:
+    """Create the store and instance 'main' with an admin; prints its credentials once."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        existing = instances.names()
+        if existing:
+            raise CliError(
+                f"already initialised: {_where(settings)} holds instance(s) {', '.join(existing)}"
+            )
+        _created(settings, instances, settings.default_instance, admin_email, as_json)
+
+
+def _created(
+    settings: Settings,
+    instances: Instances,
+    name: str,
+    email: str,
+    as_json: bool,
+    own_database: str | None = None,
+) -> None:
+    creds = create_instance(instances, name, _check_email(email), database_url=own_database)
+    base = base_url(settings)
+    urls = _urls(base, name, None)
+    if as_json:
+        _emit_json(
+            {
+                "instance": creds.instance,
+                "email": creds.email,
+                "password": creds.password,
+                "api_key": creds.api_key,
+                "base_url": base,
+                "urls": urls,
+            }
+        )
+    else:
+        show_credentials(creds, base, urls, False)
+
+
+@instance_app.command("create")
+@_one_line_errors
+def instance_create(
+    name: Annotated[str, typer.Argument(help="Instance name: a-z, 0-9, '_' and '-'.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    admin_email: AdminEmail = DEFAULT_ADMIN,
+    own_database: Annotated[
+        str | None,
+        typer.Option(
+            "--own-database",
+            help="Place the instance in this PostgreSQL database (postgresql:// URL) "
+            "instead of the server's store.",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create an instance with an admin; prints its credentials once."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        _created(settings, instances, name, admin_email, as_json, own_database)
+
+
+@instance_app.command("move")
+@_one_line_errors
+def instance_move(
+    name: Annotated[str, typer.Argument(help="Instance to move.")],
+    to: Annotated[str, typer.Option("--to", help="postgresql:// URL of its new database.")],
+    grace: Annotated[
+        float | None,
+        typer.Option("--grace", help="Seconds to wait for running servers to follow."),
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Move an instance into a database of its own; read-only (503) while it is copied."""
+    import officina.migrations.models  # noqa: F401 - every face's tables
+    from officina.core.backup import move
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        summary = move(instances, name, to, grace, _progress_printer(as_json))
+    if as_json:
+        _emit_json({"instance": name, "database_url": to, "rows": summary.rows})
+    else:
+        print(f"moved {name}: {summary.rows} rows now live in the new database")
+
+
+@instance_app.command("list")
+@_one_line_errors
+def instance_list(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: AsJson = False
+) -> None:
+    """List the instances of this store."""
+    with _open(_settings(data_dir, database_url)) as instances:
+        names = instances.names()
+    if as_json:
+        _emit_json(names)
+    else:
+        for name in names:
+            print(name)
+
+
+# -- users and API keys -----------------------------------------------------------------
+
+
+@user_app.command("create")
+@_one_line_errors
+def user_create(
+    email: Annotated[str, typer.Option("--email", help="E-mail address (also a login name).")],
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="At least 8 characters; random when omitted."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="User name [part of the e-mail before @].")
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a user; a generated password is printed once."""
+    from officina.core.bootstrap import new_password
+
+    settings = _settings(data_dir, database_url)
+    secret = password if password is not None else new_password()
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            user = people.create_user(conn, email=email, password=secret, name=name, admin=admin)
+    data: dict[str, Any] = {
+        "instance": store.name,
+        "id": user.id,
+        "uuid": user.uuid,
+        "email": user.email,
+        "name": user.name,
+        "admin": admin,
+    }
+    if password is None:
+        data["password"] = secret
+    if as_json:
+        _emit_json(data)
+        return
+    role = "admin " if admin else ""
+    print(f"created {role}user {user.name} <{user.email}> (ID {user.id}) in {store.name}")
+    if password is None:
+        print(f"password: {secret}")
+
+
+@apikey_app.command("create")
+@_one_line_errors
+def apikey_create(
+    email: Annotated[str, typer.Option("--email", help="E-mail of the key's user.")],
+    label: Annotated[str, typer.Option("--label", help="A note to recognise the key.")] = "",
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create an API key (use as Basic api:<key>); the key is printed once."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            key = people.create_api_key(conn, people.user_id_by_email(conn, email), label)
+    if as_json:
+        _emit_json({"instance": store.name, "email": email.strip(), "api_key": key})
+    else:
+        print(key)
+
+
+@application_app.command("create")
+@_one_line_errors
+def application_create(
+    name: Annotated[str, typer.Option("--name", help="Name shown on the consent page.")],
+    identifier: Annotated[
+        str, typer.Option("--identifier", help="The OAuth client_id: letters, digits, _ . -")
+    ],
+    callback: Annotated[
+        list[str] | None,
+        typer.Option("--callback", help="Allowed redirect URI (repeatable); HTTPS or loopback."),
+    ] = None,
+    restricted: Annotated[
+        bool,
+        typer.Option("--restricted", help="Only users granted this application may use it."),
+    ] = False,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Register an application; its client_secret is printed once."""
+    from officina.core.applications import create_application
+
+    if not callback:
+        raise CliError("at least one --callback URL is required")
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            created = create_application(
+                conn,
+                name=name,
+                identifier=identifier,
+                callbacks=callback,
+                restricted=restricted,
+            )
+    data = {
+        "instance": store.name,
+        "id": created.id,
+        "name": created.name,
+        "client_id": created.identifier,
+        "client_secret": created.secret,
+        "callbacks": list(created.callbacks),
+        "restricted": restricted,
+    }
+    if as_json:
+        _emit_json(data)
+        return
+    print(f"created application {created.name} (ID {created.id}) in {store.name}")
+    print(f"client_id: {created.identifier}")
+    print(f"client_secret: {created.secret}")
+    print("keep the secret: it is not shown again")
