@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import shutil
@@ -40,7 +41,21 @@ def _app_factory() -> Starlette:
     """Builds the app in each uvicorn worker process from ``OFFICINA_*`` variables."""
     from officina.app import build_app
 
-    return build_app(Settings.from_env())
+    asgi = build_app(Settings.from_env())
+    _settle_heap()
+    return asgi
+
+
+def _settle_heap() -> None:
+    """Take what the server holds from its start (modules, tables, the entity registry:
+    about 170 000 objects) out of the cyclic garbage collector's sight.
+
+    Every full collection walks all tracked objects. Under load on PostgreSQL, where the
+    asynchronous driver's waits leave cyclic garbage behind, a full collection came every
+    second or two and took about 130 ms: 7 % of the server's time, and a pause for every
+    request in flight. Objects made later are collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def _export(settings: Settings) -> None:
@@ -136,6 +151,7 @@ def serve(
         options = _server_options(settings)
         if settings.workers == 1:
             signal.signal(signal.SIGTERM, _stopped)
+            _settle_heap()
             uvicorn.run(asgi, **options)
             return
     finally:
