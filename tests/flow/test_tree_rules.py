@@ -395,3 +395,52 @@ def test_labels_on_nodes(admin: TestClient) -> None:
     assert get(admin, "projectFolders", node)["labels"] == [blue, red]
     assert admin.delete(f"{API}/labels/{blue}").status_code == 204
     assert get(admin, "projectFolders", node)["labels"] == [red]
+
+
+@pytest.mark.parametrize("subtree_limit", [1, 10_000])
+def test_descendant_searches_answer_the_same_whichever_way_sqlite_walks(
+    admin: TestClient, monkeypatch: pytest.MonkeyPatch, subtree_limit: int
+) -> None:
+    """On SQLite a search limited to a subtree starts from the subtree when it is small and
+    asks each node otherwise; both ways give the same nodes in the same order."""
+    from officina.flow import search
+
+    proj = project(admin)
+    grp = group(admin, proj, name="Bern group")
+    inside = [
+        work_package(admin, grp, name="Bern east"),
+        work_package(admin, grp, name="bern West"),
+        work_package(admin, proj, name="Zurich"),
+        work_package(admin, proj, name="Alpha Bern"),
+    ]
+    outside = work_package(admin, project(admin), name="Bern elsewhere")
+    by_name = sorted(inside, key=lambda i: (get(admin, "workPackages", i)["name"].casefold(), i))
+    bern = [i for i in by_name if i != inside[2]]
+
+    def named(word: str) -> dict[str, str]:
+        return {"ident": "name", "value": word}
+
+    searches: list[tuple[Any, list[str]]] = [
+        ({"ident": "descendantsOf", "value": proj}, by_name),
+        ({"and": [{"ident": "descendantsOf", "value": proj}, named("bern")]}, bern),
+        (
+            {"and": [named("BERN"), {"ident": "descendantsOf", "value": grp}]},
+            [i for i in bern if i in inside[:2]],
+        ),
+        (
+            {"or": [{"ident": "descendantsOf", "value": grp}, named("zur")]},
+            [i for i in by_name if i in inside[:3]],
+        ),
+        ({"not": {"ident": "descendantsOf", "value": proj}}, None),
+    ]
+    monkeypatch.setattr(search, "SMALL_SUBTREE", subtree_limit)
+    for body, expected in searches:
+        found = admin.post(f"{API}/workPackages/search", json=body)
+        assert found.status_code == 200, found.text
+        ids = found.json()
+        if expected is None:
+            assert outside in ids and not set(inside) & set(ids)
+            continue
+        assert ids == expected, body
+        objects = admin.post(f"{API}/workPackages/search?yieldObjects=1", json=body).json()
+        assert [o["id"] for o in objects] == expected

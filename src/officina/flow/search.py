@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from officina.core.sqlfuncs import byte_order
 from officina.flow import node_view
 from officina.flow.errors import invalid_search
-from officina.flow.search_idents import NODE_IDENTS, Ident
+from officina.flow.search_idents import NODE_IDENTS, Ident, row_by_row
 from officina.flow.tables import ancestry, nodes
 
 MAX_DEPTH = 16
@@ -124,6 +124,7 @@ class NodeSearch:
     where: ColumnElement[bool]
     order_by: list[Any]
     needs_root: bool
+    query: Query
 
 
 def compile_nodes(node_type: str, query: Query, dialect: str) -> NodeSearch:
@@ -141,16 +142,56 @@ def compile_nodes(node_type: str, query: Query, dialect: str) -> NodeSearch:
         order = [nodes.c.sort_order, byte_order(nodes.c.name_cf, dialect), nodes.c.id]
     else:
         order = [byte_order(nodes.c.name_cf, dialect), nodes.c.id]
-    return NodeSearch(where, order, any(q.ident == "isRoot" for q in used))
+    return NodeSearch(where, order, any(q.ident == "isRoot" for q in used), query)
+
+
+# Subtrees up to this many nodes are searched starting from the subtree on SQLite.
+SMALL_SUBTREE = 2000
+
+
+def _required_subtree(query: Query) -> str | None:
+    """The node whose descendants every match must be, when the search says so at its top
+    (``descendantsOf`` alone, or one of the items of a top-level ``and``)."""
+    items = [query] if isinstance(query, Leaf) else list(query.items) if query.op == "and" else []
+    for item in items:
+        if isinstance(item, Leaf) and item.ident == "descendantsOf" and item.value:
+            return item.value
+    return None
+
+
+def _sqlite_plan(conn: Connection, node_type: str, compiled: NodeSearch) -> tuple[Any, bool]:
+    """The WHERE clause for SQLite, and whether the node type's index should be left aside.
+
+    SQLite plans a search the same way whatever the size of the subtree it is limited to:
+    it walks every node of the type in name order and checks each against the subtree. For
+    a subtree of 50 nodes in a tree of 100 000 that took 50 ms where starting from the
+    subtree takes 0.1 ms; for a subtree of 100 000 it is the better way, and asking the
+    subtree about each row (``EXISTS``) is then four times cheaper than collecting it first.
+    So the subtree's size is looked at first (at most SMALL_SUBTREE index steps)."""
+    top = _required_subtree(compiled.query)
+    if top is None:
+        return compiled.where, False
+    probe = (
+        select(ancestry.c.descendant_id)
+        .where(ancestry.c.ancestor_id == top, ancestry.c.depth > 0)
+        .limit(SMALL_SUBTREE)
+        .subquery()
+    )
+    size = conn.execute(select(func.count()).select_from(probe)).scalar_one()
+    if size < SMALL_SUBTREE:
+        return compiled.where, True
+    return compile_query(row_by_row(NODE_IDENTS[node_type]), compiled.query), False
 
 
 def run_nodes(conn: Connection, node_type: str, compiled: NodeSearch, objects: bool) -> list[Any]:
     order = compiled.order_by
+    where, from_subtree = compiled.where, False
+    if conn.dialect.name == "sqlite":
+        where, from_subtree = _sqlite_plan(conn, node_type, compiled)
     if objects:
-        stmt = node_view.node_select(conn.dialect.name, node_type)
-        stmt = stmt.where(compiled.where).order_by(*order)
+        stmt = node_view.node_select(conn.dialect.name, node_type, by_type_index=not from_subtree)
+        stmt = stmt.where(where).order_by(*order)
         return [node_view.serialize(node_type, row) for row in conn.execute(stmt)]
-    stmt2 = (
-        select(nodes.c.id).where(nodes.c.node_type == node_type, compiled.where).order_by(*order)
-    )
+    of_type = node_view.of_type(node_type, by_type_index=not from_subtree)
+    stmt2 = select(nodes.c.id).where(of_type, where).order_by(*order)
     return [r[0] for r in conn.execute(stmt2)]
