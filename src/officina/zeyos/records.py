@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import bindparam, delete, insert, select, text, update
@@ -277,26 +277,39 @@ _READ_PLANS: dict[tuple[Any, ...], _ReadPlan] = {}
 _READ_PLANS_MAX = 1024
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _kept(cache: dict[K, V], limit: int, key: K, build: Callable[[], V]) -> V:
+    """``cache[key]``, built the first time it is asked for. The keys are statement shapes,
+    never data, so a cache that reaches ``limit`` entries starts over rather than grow."""
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
 def _read_plan(conn: Connection, entity: Entity, expand: list[str], p: Principal) -> _ReadPlan:
     dialect = conn.dialect.name
-    key = (entity.name, tuple(expand), dialect, access.visibility_key(p))
-    found = _READ_PLANS.get(key)
-    if found is not None:
-        return found
-    comp, q = compile_list(entity, {"expand": expand}, p, dialect)
-    stmt = (
-        select(
-            *[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)],
-            *_version_columns(entity, comp.base),
+
+    def build() -> _ReadPlan:
+        comp, q = compile_list(entity, {"expand": expand}, p, dialect)
+        stmt = (
+            select(
+                *[o.resolved.expr.label(f"c{i}") for i, o in enumerate(q.outputs)],
+                *_version_columns(entity, comp.base),
+            )
+            .select_from(comp.from_clause())
+            .where(comp.base.c.ID == bindparam("row_id"), *q.where)
         )
-        .select_from(comp.from_clause())
-        .where(comp.base.c.ID == bindparam("row_id"), *q.where)
-    )
-    found = _ReadPlan(Direct(stmt), q, _plan(q))
-    if len(_READ_PLANS) >= _READ_PLANS_MAX:
-        _READ_PLANS.clear()
-    _READ_PLANS[key] = found
-    return found
+        return _ReadPlan(Direct(stmt), q, _plan(q))
+
+    key = (entity.name, tuple(expand), dialect, access.visibility_key(p))
+    return _kept(_READ_PLANS, _READ_PLANS_MAX, key, build)
 
 
 def _version_columns(entity: Entity, t: Any) -> list[Any]:
@@ -591,18 +604,6 @@ def _insert(entity: Entity, values: dict[str, Any], returning: tuple[Any, ...]) 
     return insert(t).values(given).returning(*returning)
 
 
-def _kept_insert(
-    key: tuple[Any, ...], build: Callable[[], tuple[Direct, int]]
-) -> tuple[Direct, int]:
-    found = _INSERTS.get(key)
-    if found is None:
-        found = build()
-        if len(_INSERTS) >= _INSERTS_MAX:
-            _INSERTS.clear()
-        _INSERTS[key] = found
-    return found
-
-
 def _insert_returning(
     entity: Entity, read: _ReadPlan, values: dict[str, Any]
 ) -> tuple[Direct, int]:
@@ -615,7 +616,7 @@ def _insert_returning(
         stmt = _insert(entity, values, (*columns, *_version_columns(entity, t)))
         return Direct(stmt), paths.index("ID")
 
-    return _kept_insert((entity.name, "row", *values), build)
+    return _kept(_INSERTS, _INSERTS_MAX, (entity.name, "row", *values), build)
 
 
 def _insert_id(entity: Entity, values: dict[str, Any]) -> Direct:
@@ -624,7 +625,7 @@ def _insert_id(entity: Entity, values: dict[str, Any]) -> Direct:
     def build() -> tuple[Direct, int]:
         return Direct(_insert(entity, values, (table(entity.name).c.ID,))), 0
 
-    return _kept_insert((entity.name, "id", *values), build)[0]
+    return _kept(_INSERTS, _INSERTS_MAX, (entity.name, "id", *values), build)[0]
 
 
 def _check_fork(values: dict[str, Any]) -> None:
