@@ -111,6 +111,19 @@ def visibility(entity: Entity, t: Any, p: Principal, depth: int = 0) -> ColumnEl
     return and_(*terms) if len(terms) > 1 else terms[0]
 
 
+def reachable(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool] | None:
+    """Rows of ``entity`` a caller may reach through a reference of another row (a join, a
+    field path, a reference in a body): the module permission and the row's visibility.
+
+    A join to a module the caller may not read matches no row, so every field through it
+    reads null, and filters and sort keys on it behave as on null: the answer is the one a
+    missing row gives, which tells nothing about the hidden row (a 403 for naming the field
+    would instead confirm what the reference points at)."""
+    if not p.may_read(entity.read_perms):
+        return false()
+    return visibility(entity, t, p)
+
+
 def where_visible(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool]:
     clause = visibility(entity, t, p)
     return true() if clause is None else clause

@@ -193,7 +193,7 @@ class Compiler:
         for ref_name, alias in self._joins.items():
             target = ENTITIES[self.entity.field(ref_name).ref]  # type: ignore[union-attr,index]
             on = alias.c.ID == self.base.c[ref_name]
-            seen = access.visibility(target, alias, self.principal)
+            seen = access.reachable(target, alias, self.principal)
             if seen is not None:
                 on = and_(on, seen)
             source = source.outerjoin(alias, on)

@@ -56,6 +56,9 @@ from officina.zeyos.values import as_int, coerce_write, encode_out, invalid_valu
 PSEUDO_WRITE = ("extdata", "tags", "+tags", "-tags")
 # The vendor contract offers these flags on GET although nothing is stored: answer empty.
 ADVERTISED_EMPTY = {"applicationassets": ("extdata", "tags"), "records": ("tags",)}
+# Columns only the server writes (the ID of a create is taken apart before): a value in a
+# body is ignored rather than refused, since clients send back the records they read.
+SERVER_SET = frozenset({"ID", "creator", "creationdate", "lastmodified"})
 _DATA_URI = re.compile(r"^data:([a-z]+/[^;,\s]+)?(;[^,]*)?;base64,(.*)$", re.S)
 
 
@@ -431,7 +434,7 @@ def _coerce_columns(
     for name, raw in columns.items():
         f = entity.field(name)
         assert f is not None
-        if name in ("ID", "lastmodified"):
+        if name in SERVER_SET:
             continue
         if f.kind == Kind.BINFILE:
             if isinstance(raw, dict):
@@ -465,7 +468,7 @@ def _check_references(
         if target is None:
             continue
         t = table(target.name)
-        clause = access.visibility(target, t, principal)
+        clause = access.reachable(target, t, principal)
         stmt = select(t.c.ID).where(t.c.ID == value)
         if clause is not None:
             stmt = stmt.where(clause)
