@@ -204,3 +204,50 @@ def test_creator_and_dates_are_never_taken_from_a_body(env, admin):
     # the same holds for administrators
     by_admin = account(admin, lastname="Admin forged", **forged)
     assert (by_admin["creator"], by_admin["creationdate"] > 1000) == (env.admin.user_id, True)
+
+
+def test_a_polymorphic_reference_to_an_unreadable_row_is_refused_like_a_missing_one(env, admin):
+    sales = env.group()
+    _, nobody_h = env.user({})
+    _, outsider_h = env.user({"accounts": True})
+    _, member_h = env.user({"accounts": True}, groups={sales: True})
+    nobody, outsider, member = env.client(nobody_h), env.client(outsider_h), env.client(member_h)
+    public = account(admin, lastname="Public")
+    owned = account(member, lastname="Owned", ownergroup=sales)
+    missing = owned["ID"] + 1000
+
+    def gone(client: Any, entity: str, body: dict[str, Any], name: str) -> None:
+        response = client.put(f"{API}/{entity}", json=body)
+        assert error(response, 410) == f"Gone: Invalid reference '{name}'"
+
+    for target in (public["ID"], owned["ID"], missing):
+        gone(nobody, "records", {"text": "x", "entity": "accounts", "index": target}, "index")
+        gone(nobody, "follows", {"entity": "accounts", "index": target}, "index")
+    for target in (owned["ID"], missing):
+        gone(outsider, "follows", {"entity": "accounts", "index": target}, "index")
+        body = {"entity1": "accounts", "index1": public["ID"], "entity2": "accounts"}
+        gone(outsider, "associations", {**body, "index2": target}, "index2")
+    note = create(outsider, "records", text="x", entity="accounts", index=public["ID"])
+    moved = outsider.patch(f"{API}/records/{note['ID']}", json={"index": owned["ID"]})
+    assert error(moved, 410) == "Gone: Invalid reference 'index'"
+    assert create(member, "follows", entity="accounts", index=owned["ID"])["index"] == owned["ID"]
+    assert admin.get(f"{API}/records/{note['ID']}").json()["index"] == public["ID"]
+    assert [r["ID"] for r in listing(admin, "records")] == [note["ID"]]
+    assert len(listing(admin, "associations")) == 0
+
+
+def test_owners_a_caller_may_not_assign_are_refused_alike_whether_they_exist_or_not(env, admin):
+    sales = env.group()
+    other, _ = env.user({})
+    _, reader_h = env.user({"contacts": True}, groups={sales: False})
+    reader = env.client(reader_h)
+    for owner in ({"ownergroup": sales}, {"ownergroup": sales + 1000}):
+        response = reader.put(f"{API}/contacts", json={"lastname": "x", **owner})
+        assert error(response, 403) == "Forbidden: Lacking access permission"
+    for owner in ({"owneruser": other}, {"owneruser": other + 1000}):
+        response = reader.put(f"{API}/contacts", json={"lastname": "x", **owner})
+        assert error(response, 403) == "Forbidden: Lacking access permission"
+    # a system column the entity does not offer is refused, naming it
+    response = reader.put(f"{API}/contacts", json={"lastname": "x", "_rev": 7})
+    assert error(response, 400) == "Bad Request: Invalid field '_rev'"
+    assert listing(admin, "contacts") == []

@@ -19,8 +19,9 @@ from officina.zeyos.tables import table
 
 
 def visibility_key(p: Principal) -> tuple[Any, ...]:
-    """What of a caller the visibility predicates below depend on: statements built for one
-    caller may be reused for every caller with the same key."""
+    """What of a caller the visibility predicates below depend on, the module permissions
+    that decide which joins reach a row among them: statements built for one caller may be
+    reused for every caller with the same key."""
     if p.is_admin:
         return ("admin",)
     return (p.user_id, p.nopublic, tuple(sorted(p.groups.items())), tuple(sorted(p.perms.items())))

@@ -455,9 +455,16 @@ def _coerce_columns(
 
 
 def _check_references(
-    conn: Connection, entity: Entity, values: dict[str, Any], principal: Principal
+    conn: Connection,
+    entity: Entity,
+    values: dict[str, Any],
+    principal: Principal,
+    row: dict[str, Any] | None = None,
 ) -> None:
-    """A reference must point at a row the caller can see, else 410 Gone."""
+    """A reference must point at a row the caller may read, else 410 Gone: a row of a module
+    the caller may not read, or one its owners hide, is answered like a missing one, so a
+    write cannot tell whether such a row exists. ``values`` are the columns written, ``row``
+    the whole row after the write (the pair of a polymorphic reference may be half in it)."""
     for name, value in values.items():
         f = entity.field(name)
         if f is None or f.ref is None or value is None or f.kind == Kind.BINFILE:
@@ -465,15 +472,39 @@ def _check_references(
         if f.name == "creator":
             continue
         target = ENTITIES.get(f.ref)
-        if target is None:
-            continue
-        t = table(target.name)
-        clause = access.reachable(target, t, principal)
-        stmt = select(t.c.ID).where(t.c.ID == value)
-        if clause is not None:
-            stmt = stmt.where(clause)
-        if conn.execute(stmt).first() is None:
+        if target is not None and not _reaches(conn, target, value, principal):
             raise gone(name)
+    whole = values if row is None else row
+    for kind_col, index_col in _polymorphic_refs(entity):
+        if kind_col not in values and index_col not in values:
+            continue
+        target = ENTITIES.get(whole.get(kind_col) or "")
+        index = whole.get(index_col)
+        if target is None or index is None:
+            continue
+        if not _reaches(conn, target, index, principal):
+            raise gone(index_col)
+
+
+def _reaches(conn: Connection, target: Entity, row_id: Any, principal: Principal) -> bool:
+    t = table(target.name)
+    stmt = select(t.c.ID).where(t.c.ID == row_id)
+    clause = access.reachable(target, t, principal)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return conn.execute(stmt).first() is not None
+
+
+def _polymorphic_refs(entity: Entity) -> list[tuple[str, str]]:
+    """References by (entity name, ID) pairs, which no foreign key checks: the name column
+    (``entity``, ``entity1``) and the ID column beside it (``index``, ``index1``)."""
+    pairs = []
+    for f in entity.fields:
+        if f.kind == Kind.ENTITY:
+            index = f.name.replace("entity", "index", 1)
+            if entity.field(index) is not None:
+                pairs.append((f.name, index))
+    return pairs
 
 
 def _defaults(entity: Entity, values: dict[str, Any], principal: Principal, ts: int) -> None:
@@ -680,7 +711,7 @@ def update_row(
     if "ownergroup" in changed or "owneruser" in changed:
         access.check_new_owner(entity, changed, principal)
     _check_fork(merged)
-    _check_references(conn, entity, changed, principal)
+    _check_references(conn, entity, changed, principal, merged)
     t = table(entity.name)
     side_changed = _apply_side(conn, entity, row_id, side)
     if changed or side_changed:
