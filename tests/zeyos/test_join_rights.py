@@ -251,3 +251,36 @@ def test_owners_a_caller_may_not_assign_are_refused_alike_whether_they_exist_or_
     response = reader.put(f"{API}/contacts", json={"lastname": "x", "_rev": 7})
     assert error(response, 400) == "Bad Request: Invalid field '_rev'"
     assert listing(admin, "contacts") == []
+
+
+def test_a_kept_list_statement_never_serves_a_caller_of_other_rights(env, admin):
+    ids = _people(env, admin)
+    _, reader_h = env.user({"contacts": False})
+    _, nobody_h = env.user({})
+    reader, nobody = env.client(reader_h), env.client(nobody_h)
+    # the same shape (other operands) asked first by a caller who may read contacts
+    for client, email, expected in (
+        (reader, "zed@example.com", [{"ID": ids[0], "contact.lastname": "Zed"}]),
+        (nobody, "adam@example.com", []),
+        (reader, "adam@example.com", [{"ID": ids[1], "contact.lastname": "Adam"}]),
+        (nobody, "zed@example.com", []),
+    ):
+        body = _only(
+            ids, {"fields": ["ID", "contact.lastname"], "filter": {"contact.email": email}}
+        )
+        assert listing(client, "users", body) == expected
+    body = _only(ids, {"fields": ["ID", "contact.lastname"]})
+    assert listing(nobody, "users", body) == [
+        {"ID": ids[0], "contact.lastname": None},
+        {"ID": ids[1], "contact.lastname": None},
+    ]
+
+
+def test_a_creator_bound_entity_takes_its_creator_as_sent_by_form(env):
+    uid, writer_h = env.user({})
+    writer = env.client(writer_h)
+    made = writer.put(f"{API}/records", data={"text": "hello", "creator": str(uid)})
+    assert made.status_code == 201, made.text
+    assert made.json()["creator"] == uid
+    forged = writer.put(f"{API}/records", data={"text": "x", "creator": str(uid + 1)})
+    assert error(forged, 403) == "Forbidden: Lacking access permission"

@@ -582,7 +582,8 @@ def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Pr
     columns, side = _split(entity, body)
     ts = now()
     explicit_id = _new_id(conn, entity, columns["ID"]) if columns.get("ID") is not None else None
-    if entity.creator_bound and columns.get("creator") not in (None, principal.user_id):
+    creator = columns.get("creator")
+    if entity.creator_bound and creator is not None and as_int(creator) != principal.user_id:
         raise forbidden()
     values = _coerce_columns(conn, entity, columns, None)
     _defaults(entity, values, principal, ts)
