@@ -220,6 +220,8 @@ def test_a_polymorphic_reference_to_an_unreadable_row_is_refused_like_a_missing_
         response = client.put(f"{API}/{entity}", json=body)
         assert error(response, 410) == f"Gone: Invalid reference '{name}'"
 
+    # an index beyond any ID of the target's table is missing too
+    gone(nobody, "follows", {"entity": "accounts", "index": 2**40}, "index")
     for target in (public["ID"], owned["ID"], missing):
         gone(nobody, "records", {"text": "x", "entity": "accounts", "index": target}, "index")
         gone(nobody, "follows", {"entity": "accounts", "index": target}, "index")
