@@ -98,8 +98,13 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def launch(kind: str, tmp_path: Path, *extra: str) -> Iterator[Server]:
-    """Start ``officina serve`` on a free port of a fresh store; stop and clean up after."""
+def launch(
+    kind: str, tmp_path: Path, *extra: str, database_url: str | None = None
+) -> Iterator[Server]:
+    """Start ``officina serve`` on a free port of a fresh store; stop and clean up after.
+
+    ``database_url``: where the server reaches PostgreSQL, when not straight at the test
+    database (through a pooler, say); the test itself still cleans up there."""
     port = free_port()
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFICINA_")}
@@ -111,7 +116,7 @@ def launch(kind: str, tmp_path: Path, *extra: str) -> Iterator[Server]:
         assert PG_URL
         prefix = f"e{uuid.uuid4().hex[:8]}_"
         env["OFFICINA_SCHEMA_PREFIX"] = prefix
-        argv += ["--database-url", PG_URL]
+        argv += ["--database-url", database_url or PG_URL]
         settings = Settings(database_url=PG_URL, schema_prefix=prefix)
     else:
         settings = Settings(data_dir=data_dir)

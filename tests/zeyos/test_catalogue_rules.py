@@ -146,6 +146,77 @@ def test_catalogue_checks(admin):
     )
 
 
+def test_production_transactions_and_their_factor(admin):
+    def put(**fields):
+        return admin.put(
+            f"{API}/transactions", json={"transactionnum": "P", "currency": "EUR", **fields}
+        )
+
+    text = error(put(type=10), 400)
+    assert text == (
+        "Bad Request: Invalid value for field 'productionfactor': "
+        "a production transaction requires a production factor"
+    )
+    text = error(put(type=3, productionfactor=2), 400)
+    assert text == (
+        "Bad Request: Invalid value for field 'productionfactor': "
+        "only production transactions have a production factor"
+    )
+    error(put(type=11, productionfactor=0), 400)
+    assert listing(admin, "transactions", {"count": True}) == {"count": 0}
+    made = create(
+        admin, "transactions", transactionnum="P", currency="EUR", type=11, productionfactor=3
+    )
+    assert made["productionfactor"] == 3
+    # an update is judged on the row it would produce: a production transaction keeps its factor
+    text = error(
+        admin.patch(f"{API}/transactions/{made['ID']}", json={"productionfactor": None}), 400
+    )
+    assert "requires a production factor" in text
+    text = error(admin.patch(f"{API}/transactions/{made['ID']}", json={"type": 3}), 400)
+    assert "only production transactions have a production factor" in text
+    changed = admin.patch(
+        f"{API}/transactions/{made['ID']}", json={"type": 3, "productionfactor": None}
+    )
+    assert changed.status_code == 200, changed.text
+    assert admin.get(f"{API}/transactions/{made['ID']}").json()["productionfactor"] is None
+
+
+def test_only_promotion_coupons_carry_a_code(admin):
+    text = error(admin.put(f"{API}/coupons", json={"name": "C", "type": 1, "code": "XMAS"}), 400)
+    assert text == (
+        "Bad Request: Invalid value for field 'code': only a promotion coupon (type 0) has a code"
+    )
+    assert listing(admin, "coupons", {"count": True}) == {"count": 0}
+    promotion = create(admin, "coupons", name="P", type=0, code="XMAS")
+    assert promotion["code"] == "XMAS"
+    individual = create(admin, "coupons", name="I", type=1)
+    assert individual["type"] == 1
+    text = error(admin.patch(f"{API}/coupons/{promotion['ID']}", json={"type": 1}), 400)
+    assert "only a promotion coupon" in text
+
+
+def test_cross_field_messages_name_the_rule(admin):
+    ticket = create(admin, "tickets", name="T")
+    project = create(admin, "projects", name="P")
+    text = error(
+        admin.put(
+            f"{API}/tasks", json={"name": "x", "ticket": ticket["ID"], "project": project["ID"]}
+        ),
+        400,
+    )
+    assert text == (
+        "Bad Request: Invalid value for field 'project': "
+        "'ticket' and 'project' exclude each other"
+    )
+    item = create(admin, "items", name="Part")
+    text = error(admin.put(f"{API}/devices", json={"item": item["ID"]}), 400)
+    assert text == (
+        "Bad Request: Invalid value for field 'serialnum': "
+        "exactly one of 'serialnum' and 'chargenum' must be set"
+    )
+
+
 def test_slow_list_query_is_cancelled_with_503(admin, monkeypatch):
     for i in range(30):
         account(admin, lastname=f"Row {i}")

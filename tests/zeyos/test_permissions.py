@@ -114,9 +114,11 @@ def test_admin_only_entity(env, admin):
 
 
 def _transaction(client, kind: int):
-    return client.put(
-        f"{API}/transactions", json={"transactionnum": f"T-{kind}", "currency": "EUR", "type": kind}
-    )
+    body = {"transactionnum": f"T-{kind}", "currency": "EUR", "type": kind}
+    if kind in (10, 11):
+        # the contract requires a production factor on production transactions
+        body["productionfactor"] = 1
+    return client.put(f"{API}/transactions", json=body)
 
 
 def test_transactions_need_the_permission_of_their_type(env, admin):

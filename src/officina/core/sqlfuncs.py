@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import regex
@@ -18,9 +22,48 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import Boolean, Text
 
-# A pattern that takes longer than this to evaluate on one value counts as not matching;
-# PostgreSQL's statement timeout plays the same role there.
+# A pattern that takes longer than this to evaluate on one value is refused as too costly
+# (answering "no match" instead would be a wrong answer given silently); PostgreSQL's engine
+# does not backtrack this way and is held by its statement timeout alone.
 REGEX_TIMEOUT_SECONDS = 0.25
+
+
+class RegexTooCostly(Exception):
+    """A pattern overran REGEX_TIMEOUT_SECONDS on a single value."""
+
+
+class StatementExpired(Exception):
+    """The statement evaluating a pattern has used up the time it was lent."""
+
+
+class _Deadline(threading.local):
+    """The end of the time lent to the statement running on this thread. SQLite calls
+    registered functions on the thread that steps the statement, and its progress handler
+    is not consulted while one function call runs, so the pattern function watches the
+    clock itself."""
+
+    at: float | None = None
+    # Why the last statement on this thread was cut by a pattern function, if it was.
+    cut: type[Exception] | None = None
+
+
+_deadline = _Deadline()
+
+
+@contextmanager
+def statement_deadline(seconds: float) -> Iterator[None]:
+    """Lend the statements of this block ``seconds`` of pattern evaluation on SQLite."""
+    _deadline.at = time.monotonic() + seconds
+    _deadline.cut = None
+    try:
+        yield
+    finally:
+        _deadline.at = None
+
+
+def cut_by() -> type[Exception] | None:
+    """Why a pattern function stopped the statement that just failed on this thread."""
+    return _deadline.cut
 
 
 @functools.lru_cache(maxsize=512)
@@ -34,10 +77,22 @@ def _compile(pattern: str, insensitive: bool) -> Any:
 def _regexp(pattern: str | None, value: Any, insensitive: bool) -> int | None:
     if pattern is None or value is None:
         return None
+    timeout = REGEX_TIMEOUT_SECONDS
+    deadline = _deadline.at
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _deadline.cut = StatementExpired
+            raise StatementExpired
+        timeout = min(timeout, left)
     try:
-        found = _compile(pattern, insensitive).search(str(value), timeout=REGEX_TIMEOUT_SECONDS)
+        # concurrent=True lets the matcher release the interpreter lock: a costly pattern on
+        # a worker thread must not stop the event loop's thread.
+        found = _compile(pattern, insensitive).search(str(value), timeout=timeout, concurrent=True)
     except TimeoutError:
-        return 0
+        expired = deadline is not None and time.monotonic() >= deadline
+        _deadline.cut = StatementExpired if expired else RegexTooCostly
+        raise _deadline.cut from None
     return 1 if found else 0
 
 
@@ -144,11 +199,15 @@ def text_sort_keys(expr: ColumnElement[Any], dialect_name: str) -> list[ColumnEl
 
 
 __all__ = [
+    "RegexTooCostly",
+    "StatementExpired",
     "check_regex",
+    "cut_by",
     "func",
     "install_sqlite_functions",
     "lowered",
     "regex_imatch",
     "regex_match",
+    "statement_deadline",
     "text_sort_keys",
 ]

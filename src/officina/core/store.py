@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
@@ -61,6 +61,27 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+# A query parameter of officina's own in a PostgreSQL URL: the server behind it is a
+# pooler in transaction mode (PgBouncer), which hands each transaction to any of its server
+# connections, so nothing may outlive a transaction there. psycopg would otherwise prepare
+# statements it runs often on the server connection it happened to use.
+POOLER_PARAMETER = "pgbouncer"
+
+
+def _pg_target(url: str) -> tuple[str, dict[str, Any]]:
+    """The SQLAlchemy URL for ``url`` without officina's own parameter, and the driver
+    arguments that parameter asks for."""
+    target = make_url(sqlalchemy_url(url))
+    flag = target.query.get(POOLER_PARAMETER)
+    if flag is None:
+        return target.render_as_string(hide_password=False), {}
+    value = flag if isinstance(flag, str) else flag[-1]
+    target = target.difference_update_query([POOLER_PARAMETER])
+    if value.strip().lower() not in ("1", "true", "yes", "on"):
+        return target.render_as_string(hide_password=False), {}
+    return target.render_as_string(hide_password=False), {"prepare_threshold": None}
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -118,9 +139,16 @@ def postgres_engine(url: str) -> Engine:
     with _pg_lock:
         engine = _pg_engines.get(key)
         if engine is None:
+            target, connect_args = _pg_target(url)
             # No ping before each checkout: it doubled the round trips of a short request.
             # A connection broken by a database restart fails one request and is replaced.
-            engine = create_engine(key, pool_size=20, max_overflow=20, pool_recycle=1800)
+            engine = create_engine(
+                target,
+                connect_args=connect_args,
+                pool_size=20,
+                max_overflow=20,
+                pool_recycle=1800,
+            )
             _pg_engines[key] = engine
         return engine
 
@@ -174,8 +202,10 @@ def postgres_loop_engine(url: str) -> Engine:
     with _pg_lock:
         engine = _pg_loop_engines.get(key)
         if engine is None:
+            target, connect_args = _pg_target(url)
             engine = create_async_engine(
-                key,
+                target,
+                connect_args=connect_args,
                 poolclass=_AnyLoopPool,
                 pool_size=LOOP_POOL_SIZE,
                 max_overflow=0,

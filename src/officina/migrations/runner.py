@@ -31,29 +31,22 @@ def upgrade(store: Store) -> None:
     cfg = _config()
     with store.engine.connect() as conn:
         if store.schema is not None:
-            # On PostgreSQL every unqualified name in the migrations lands in the instance's
-            # schema; the setting is reset before the connection returns to the pool.
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"'))
-            conn.execute(text(f'SET search_path TO "{store.schema}"'))
             conn.commit()
-        try:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "heads")
-            conn.commit()
-        finally:
-            if store.schema is not None:
-                conn.execute(text("RESET search_path"))
-                conn.commit()
+            # On PostgreSQL every unqualified name in the migrations lands in the instance's
+            # schema. The setting is local to the one transaction that runs every migration:
+            # behind a pooler in transaction mode the next transaction may be served by
+            # another server connection, and a session setting would stay with this one.
+            conn.execute(text(f'SET LOCAL search_path TO "{store.schema}"'))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+        conn.commit()
 
 
 def current(store: Store) -> str | None:
     """The revisions a store is at, comma-separated (None for an empty store)."""
     with store.engine.connect() as conn:
         if store.schema is not None:
-            conn.execute(text(f'SET search_path TO "{store.schema}"'))
-        try:
-            return ",".join(sorted(MigrationContext.configure(conn).get_current_heads())) or None
-        finally:
-            if store.schema is not None:
-                conn.execute(text("RESET search_path"))
-                conn.commit()
+            # Local to this read's transaction, as in upgrade().
+            conn.execute(text(f'SET LOCAL search_path TO "{store.schema}"'))
+        return ",".join(sorted(MigrationContext.configure(conn).get_current_heads())) or None

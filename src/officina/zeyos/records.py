@@ -37,6 +37,7 @@ from officina.core.errors import (
     precondition_failed,
     short,
 )
+from officina.core.sqlfuncs import RegexTooCostly, StatementExpired, cut_by, statement_deadline
 from officina.zeyos import access, extension, list_statements, rules
 from officina.zeyos.limits import LIMITS
 from officina.zeyos.query import ListQuery, build_select, compile_list
@@ -181,12 +182,19 @@ def time_limit(conn: Connection, seconds: float, budget: float | None = None) ->
             raise
         return
     raw: Any = conn.connection.dbapi_connection
-    deadline = time.monotonic() + (seconds if budget is None else min(seconds, budget))
+    lent = seconds if budget is None else min(seconds, budget)
+    deadline = time.monotonic() + lent
     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
-        yield
+        with statement_deadline(lent):
+            yield
     except OperationalError as err:
-        if "interrupted" not in str(err.orig):
+        cut = cut_by()
+        if cut is RegexTooCostly:
+            raise bad_request(
+                "Invalid filter: a regular expression took too long to evaluate on one value"
+            ) from None
+        if "interrupted" not in str(err.orig) and cut is not StatementExpired:
             raise
         if budget is not None and budget < seconds:
             raise OverBudget from None

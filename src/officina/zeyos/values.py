@@ -37,8 +37,11 @@ OBJECT_JSON = {"meta", "foreigntaxrates", "autobilling", "ticketing", "folders",
 NON_EMPTY_OBJECT = {"autobilling", "ticketing"}
 
 
-def invalid_value(name: str) -> HttpError:
-    return bad_request(f"Invalid value for field '{short(name)}'", field=name)
+def invalid_value(name: str, rule: str | None = None) -> HttpError:
+    """A 400 naming the field and, for a cross-field rule, the rule itself, so the caller
+    learns what to change rather than only where."""
+    detail = f"Invalid value for field '{short(name)}'"
+    return bad_request(f"{detail}: {rule}" if rule else detail, field=name)
 
 
 def as_int(value: Any) -> int | None:
