@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from officina.core.errors import bad_request, short
 from officina.zeyos.tables import extdata, tagnames, tagrels
-from officina.zeyos.values import as_float
+from officina.zeyos.values import INDEXED_TEXT_BYTES, as_float, fits_index
 
 _BAD_NAME = re.compile(r"^\s|\s$|[\r\n]")
 _BAD_TAG = re.compile(r"^[\s/]|[\s/]$|//|[\r\n]")
@@ -43,8 +43,28 @@ def validate_extdata(value: Any) -> dict[str, str | None]:
     for name, item in value.items():
         if not isinstance(name, str) or not name or _BAD_NAME.search(name) or len(name) > 200:
             raise bad_request(f"Invalid field 'extdata.{short(name)}'", field="extdata")
-        out[name] = None if item is None else _ext_text(name, item)
+        text = None if item is None else _ext_text(name, item)
+        if text is not None:
+            _check_ext_text(name, text)
+        out[name] = text
     return out
+
+
+# Extension values share one index with their entity and name: the bound of indexed text.
+
+
+def _check_ext_text(name: str, text: str) -> None:
+    field = f"extdata.{name}"
+    if "\x00" in text:
+        raise bad_request(
+            f"Invalid value for field '{short(field)}': NUL characters are not allowed", field=field
+        )
+    if not fits_index(text):
+        raise bad_request(
+            f"Invalid value for field '{short(field)}': at most {INDEXED_TEXT_BYTES} bytes of "
+            "UTF-8",
+            field=field,
+        )
 
 
 def validate_tags(key: str, value: Any) -> list[str]:
@@ -56,7 +76,13 @@ def validate_tags(key: str, value: Any) -> list[str]:
         raise bad_request(f"Invalid value for field '{key}'", field=key)
     tags: list[str] = []
     for item in value:
-        if not isinstance(item, str) or not item or _BAD_TAG.search(item) or len(item) > 200:
+        if (
+            not isinstance(item, str)
+            or not item
+            or _BAD_TAG.search(item)
+            or len(item) > 200
+            or "\x00" in item
+        ):
             raise bad_request(f"Invalid value for field '{key}'", field=key)
         if item not in tags:
             tags.append(item)

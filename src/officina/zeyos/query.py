@@ -103,6 +103,16 @@ def invalid(what: str, name: Any) -> HttpError:
     return bad_request(f"Invalid {what} '{short(name)}'", field=str(name))
 
 
+def _holds_nul(operand: Any) -> bool:
+    if isinstance(operand, str):
+        return "\x00" in operand
+    if isinstance(operand, list):
+        return any(_holds_nul(item) for item in operand)
+    if isinstance(operand, dict):
+        return any(_holds_nul(item) for item in operand.values())
+    return False
+
+
 class Compiler:
     """Resolves paths and builds the statement for one entity and one caller."""
 
@@ -267,6 +277,10 @@ class Compiler:
 
     def _op(self, col: Resolved, op: str, operand: Any) -> ColumnElement[bool]:
         self._count()
+        if _holds_nul(operand):
+            # No stored text holds NUL (writes refuse it); SQLite would compare only up to
+            # the NUL and PostgreSQL refuse the parameter, so both answer this 400 instead.
+            raise invalid("filter value for", col.path)
         upper = op.upper()
         if upper in ("IN", "!IN"):
             return self._in(col, upper == "!IN", operand)
@@ -359,6 +373,8 @@ class Compiler:
         text = query.strip()
         if not text:
             return None
+        if "\x00" in text:
+            raise bad_request("Invalid query: NUL character")
         if len(text) > MAX_QUERY_CHARS:
             raise bad_request("Invalid query: too long")
         try:

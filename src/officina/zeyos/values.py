@@ -135,6 +135,17 @@ def _check_range(f: Field, number: float) -> None:
         raise invalid_value(f.name)
 
 
+# Single-line text with an index of its own (names, numbers, identifiers) holds at most this
+# many bytes of UTF-8: PostgreSQL refuses a btree entry over about 2 700 bytes that it cannot
+# compress, so both stores take the same values and a backup moves between them.
+INDEXED_TEXT_BYTES = 2000
+
+
+def fits_index(text: str) -> bool:
+    """Whether ``text`` is short enough for an index entry on both stores."""
+    return len(text) <= INDEXED_TEXT_BYTES // 4 or len(text.encode("utf-8")) <= INDEXED_TEXT_BYTES
+
+
 def _coerce_text(f: Field, value: Any) -> str:
     text = as_text(value)
     if text is None:
@@ -144,9 +155,11 @@ def _coerce_text(f: Field, value: Any) -> str:
     if not f.multiline and _LINE_BREAK.search(text):
         raise invalid_value(f.name)
     if "\x00" in text:
-        raise invalid_value(f.name)
+        raise invalid_value(f.name, "NUL characters are not allowed")
     if f.max_length is not None and len(text) > f.max_length:
-        raise invalid_value(f.name)
+        raise invalid_value(f.name, f"at most {f.max_length} characters")
+    if f.indexed and not f.multiline and not fits_index(text):
+        raise invalid_value(f.name, f"at most {INDEXED_TEXT_BYTES} bytes of UTF-8")
     if f.pattern is not None and not re.fullmatch(f.pattern, text):
         raise invalid_value(f.name)
     if f.choices is not None and text not in f.choices:
