@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Select, delete, exc, func, insert, select, update
+from sqlalchemy import Select, and_, delete, exc, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from officina.core.ids import new_uuid
@@ -142,11 +142,13 @@ def fetch_one(conn: Connection, account_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def fetch_ids(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
-    """GET by ids: in the order of ``ids``; unknown ids are left out."""
+def fetch_ids(conn: Connection, ids: list[str], visible: Any = None) -> list[dict[str, Any]]:
+    """GET by ids: in the order of ``ids``; unknown ids (and, given ``visible``, customers
+    outside it) are left out."""
     if not ids:
         return []
-    found = {c["id"]: c for c in fetch(conn, with_ids(ids))}
+    where = with_ids(ids) if visible is None else and_(with_ids(ids), visible)
+    found = {c["id"]: c for c in fetch(conn, where)}
     return [found[i] for i in ids if i in found]
 
 

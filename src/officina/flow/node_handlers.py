@@ -72,7 +72,7 @@ def create(
 ) -> Response:
     ts = now()
     with ctx.store.write() as conn:
-        new_id = nodes.create(conn, node_type, body, ctx.user, ts, node_id)
+        new_id = nodes.create(conn, node_type, body, ctx.user, ts, node_id, principal=ctx.principal)
     return created(new_id, f"/{ctx.instance}/flow/api/v1/{collection}/{new_id}")
 
 
@@ -100,7 +100,7 @@ def patch(
     ts = now()
     with ctx.store.write() as conn:
         row = _row(conn, node_type, node_id, request)
-        nodes.patch(conn, node_type, row, body, ctx.user, ts)
+        nodes.patch(conn, node_type, row, body, ctx.user, ts, principal=ctx.principal)
     return no_content()
 
 

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.auth import Principal
 from officina.core.ids import new_uuid
-from officina.flow import enums, responsible, tree
+from officina.flow import customer_access, enums, responsible, tree
 from officina.flow.body import Body
-from officina.flow.customer_ids import account_of, accounts
+from officina.flow.customer_ids import accounts
 from officina.flow.errors import conflict, invalid, invalid_many
 from officina.flow.node_view import project_status, work_package_status
 from officina.flow.refs import Errors, check_labels, check_price_category
@@ -108,12 +109,13 @@ def _reference_errors(conn: Connection, body: Body, row: Row[Any] | None) -> Err
     return errors
 
 
-def _customer(conn: Connection, body: Body, errors: Errors) -> int | None:
-    """The account behind ``flowCustomer`` (or None after recording a 400)."""
+def _customer(conn: Connection, body: Body, errors: Errors, principal: Principal) -> int | None:
+    """The account behind ``flowCustomer`` (or None after recording a 400); a customer the
+    caller may not see is unknown to them."""
     customer_id = getattr(body, "flowCustomer", None)
     if customer_id is None:
         return None
-    account = account_of(conn, customer_id)
+    account = customer_access.visible_account(conn, customer_id, principal)
     if account is None:
         errors.append(("flowCustomer", f"unknown customer {customer_id}"))
     return account
@@ -222,7 +224,14 @@ def _siblings_given(body: Body) -> list[str] | None:
 
 
 def create(
-    conn: Connection, node_type: str, body: Body, user: str, ts: int, node_id: str | None = None
+    conn: Connection,
+    node_type: str,
+    body: Body,
+    user: str,
+    ts: int,
+    node_id: str | None = None,
+    *,
+    principal: Principal,
 ) -> str:
     errors: Errors = []
     if node_type in (enums.FOLDER, enums.PROJECT) and getattr(body, "parentNodeId", None) is None:
@@ -234,7 +243,7 @@ def create(
     if parent is None or parent.node_type not in allowed:
         errors.append(("parentNodeId", words))
     errors += _reference_errors(conn, body, None)
-    account = _customer(conn, body, errors) if node_type == enums.PROJECT else None
+    account = _customer(conn, body, errors, principal) if node_type == enums.PROJECT else None
     change, resp_errors = responsible.requested(body, True, None)
     errors += resp_errors + responsible.check(conn, change)
     given_order = _siblings_given(body)
@@ -310,13 +319,22 @@ def create(
     return new_id
 
 
-def patch(conn: Connection, node_type: str, row: Row[Any], body: Body, user: str, ts: int) -> None:
+def patch(
+    conn: Connection,
+    node_type: str,
+    row: Row[Any],
+    body: Body,
+    user: str,
+    ts: int,
+    *,
+    principal: Principal,
+) -> None:
     if body.given("parentNodeId") and getattr(body, "parentNodeId", None) != row.parent_id:
         raise invalid("parentNodeId", "parentNodeId cannot be changed")
     errors = _reference_errors(conn, body, row)
     account = None
     if node_type == enums.PROJECT and body.given("flowCustomer"):
-        account = _customer(conn, body, errors)
+        account = _customer(conn, body, errors, principal)
     current_resp = responsible.own(conn, row.id, bool(row.defines_own_responsible))
     change, resp_errors = responsible.requested(body, False, current_resp)
     if node_type not in WITH_RESPONSIBLE:
