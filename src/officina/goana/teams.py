@@ -154,6 +154,11 @@ def delete_team(call: Call) -> Response:
         for table, what in ((job, "jobs"), (contact, "contacts")):
             if conn.execute(select(table.c.ID).where(table.c.team == row.ID).limit(1)).first():
                 raise Problem(409, f"{what} use this team")
+        elsewhere = team_refs.owned_elsewhere(conn, row.ID)
+        if elsewhere:
+            raise Problem(
+                409, f"records of other faces belong to this team: {', '.join(elsewhere)}"
+            )
         conn.execute(delete(groups2users).where(groups2users.c.group == row.ID))
         conn.execute(delete(groups).where(groups.c.ID == row.ID))
     return Response(status_code=204)

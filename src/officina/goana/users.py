@@ -50,16 +50,17 @@ USER = Shape(
 )
 
 
-def _memberships(conn: Connection, ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {i: [] for i in ids}
+def _memberships(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, bool]]]:
+    """Each user's active groups as (name, whether the group is a team)."""
+    found: dict[int, list[tuple[str, bool]]] = {i: [] for i in ids}
     if ids:
         for row in conn.execute(
-            select(groups2users.c.user, groups.c.name)
+            select(groups2users.c.user, groups.c.name, team_refs.is_team_clause().label("team"))
             .join(groups, groups.c.ID == groups2users.c.group)
             .where(groups2users.c.user.in_(ids), groups.c.activity == 0)
             .order_by(groups.c.name_ci)
         ):
-            found[row.user].append(row.name)
+            found[row.user].append((row.name, bool(row.team)))
     return found
 
 
@@ -72,7 +73,7 @@ def _render(conn: Connection, ctx: Ctx, rows: list[Any], avatars: bool) -> list[
     admin_name = people.ADMIN_GROUP
     out = []
     for r in rows:
-        names = groups_of[r.ID]
+        names = [name for name, _ in groups_of[r.ID]]
         roles = sorted(
             {
                 ROLES.get(n[len(ROLE_PREFIX) :].lower(), "")
@@ -90,9 +91,7 @@ def _render(conn: Connection, ctx: Ctx, rows: list[Any], avatars: bool) -> list[
             "IsBillingContact": bool(r.is_billing_contact),
             "WorkAssignable": r.work_assignable is not False,
             "Roles": roles,
-            "Teams": [
-                n for n in names if not n.lower().startswith(ROLE_PREFIX) and n != admin_name
-            ],
+            "Teams": [name for name, team in groups_of[r.ID] if team],
             "UserAvatar": b64(r.avatar) if avatars else None,
             "Created": format_datetime(r.creationdate, ctx.tz),
             "Modified": format_datetime(r.lastmodified, ctx.tz),
@@ -304,19 +303,20 @@ def _name_taken(conn: Connection, name: str, other_than: int | None) -> bool:
 def _set_groups(
     conn: Connection, ctx: Ctx, user_id: int, data: dict[str, Any], errors: Errors
 ) -> None:
-    current = {
-        r.group: r.name
-        for r in conn.execute(
-            select(groups2users.c.group, groups.c.name)
-            .join(groups, groups.c.ID == groups2users.c.group)
-            .where(groups2users.c.user == user_id)
-        )
-    }
+    rows = conn.execute(
+        select(groups2users.c.group, groups.c.name, team_refs.is_team_clause().label("team"))
+        .join(groups, groups.c.ID == groups2users.c.group)
+        .where(groups2users.c.user == user_id)
+    ).all()
+    current = {r.group: r.name for r in rows}
+    teams = {r.group for r in rows if r.team}
     wanted: set[int] = set()
     managed: set[int] = set()
+    # Memberships of groups that are neither roles nor teams belong to the other faces and
+    # are kept whatever the body says.
     for gid, name in current.items():
         is_role = name.lower().startswith(ROLE_PREFIX) or name == people.ADMIN_GROUP
-        if ("Roles" in data and is_role) or ("Teams" in data and not is_role):
+        if ("Roles" in data and is_role) or ("Teams" in data and gid in teams):
             managed.add(gid)
         else:
             wanted.add(gid)
