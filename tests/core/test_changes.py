@@ -1,0 +1,117 @@
+"""The change log's API on both stores: what an entry holds, and that it shares the write's
+transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import pytest
+from sqlalchemy import select
+
+from officina.core.changes import Actor, actor_for, log_create, log_delete, log_update
+from officina.core.schema import changes
+
+
+def _entries(env):
+    with env.store.read() as conn:
+        rows = conn.execute(select(changes).order_by(changes.c.ID)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _strip(entry):
+    return {k: v for k, v in entry.items() if k not in ("ID", "time")}
+
+
+def test_create_update_delete_entries(env):
+    actor = Actor("main", 7, "projects")
+    with env.store.write() as conn:
+        log_create(conn, actor, "flow_nodes", 12, {"name": "A", "_rev": 1, "size": 3})
+        log_update(
+            conn,
+            actor,
+            "flow_nodes",
+            12,
+            {"name": "A", "size": 3, "note": None, "_rev": 1},
+            {"name": "B", "size": 3, "note": "x", "_rev": 2},
+        )
+        log_delete(conn, actor, "flow_nodes", "12", {"name": "B", "size": 3})
+    entries = _entries(env)
+    assert [_strip(e) for e in entries] == [
+        {
+            "instance": "main",
+            "entity": "flow_nodes",
+            "row_id": "12",
+            "action": "create",
+            "actor": 7,
+            "face": "projects",
+            "fields": {"name": [None, "A"], "size": [None, 3]},
+        },
+        {
+            "instance": "main",
+            "entity": "flow_nodes",
+            "row_id": "12",
+            "action": "update",
+            "actor": 7,
+            "face": "projects",
+            "fields": {"name": ["A", "B"], "note": [None, "x"]},
+        },
+        {
+            "instance": "main",
+            "entity": "flow_nodes",
+            "row_id": "12",
+            "action": "delete",
+            "actor": 7,
+            "face": "projects",
+            "fields": {"name": ["B", None], "size": [3, None]},
+        },
+    ]
+    assert entries[0]["ID"] < entries[1]["ID"] < entries[2]["ID"]
+    assert all(isinstance(e["time"], int) and e["time"] > 1_700_000_000 for e in entries)
+
+
+def test_update_without_difference_writes_nothing(env):
+    with env.store.write() as conn:
+        log_update(conn, Actor("main", None, "cli"), "users", 1, {"a": 1, "b": None}, {"a": 1})
+        log_update(conn, Actor("main", None, "cli"), "users", 1, {"a": 1}, {"_rev": 5})
+    assert _entries(env) == []
+
+
+def test_values_become_json(env):
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    with env.store.write() as conn:
+        log_create(
+            conn,
+            actor_for(conn, None, "jobs"),
+            "goana_job",
+            "k-1",
+            {
+                "blob": b"\x00" * 40,
+                "at": when,
+                "day": dt.date(2026, 1, 2),
+                "price": decimal.Decimal("1.10"),
+                "settings": {"a": [1, b"xy"]},
+                "flag": True,
+            },
+        )
+    (entry,) = _entries(env)
+    assert entry["instance"] == "main" and entry["actor"] is None and entry["face"] == "jobs"
+    assert entry["row_id"] == "k-1"
+    assert entry["fields"] == {
+        "blob": [None, {"$bytes": 40}],
+        "at": [None, "2026-01-02T03:04:05+00:00"],
+        "day": [None, "2026-01-02"],
+        "price": [None, "1.10"],
+        "settings": [None, {"a": [1, {"$bytes": 2}]}],
+        "flag": [None, True],
+    }
+
+
+def test_entries_roll_back_with_the_write(env):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), env.store.write() as conn:
+        log_create(conn, Actor("main", 1, "records"), "accounts", 1, {"lastname": "x"})
+        raise Boom
+    assert _entries(env) == []
