@@ -112,7 +112,7 @@ def owned_elsewhere(conn: Connection, group_id: int) -> list[str]:
     caller, which names them in its answer.
     """
     found = []
-    for table in metadata.sorted_tables:
+    for table in metadata.tables.values():
         if table.name in _MANAGED_REFERENCES or table.name.startswith(OWN_PREFIX):
             continue
         columns = [fk.parent for fk in table.foreign_keys if fk.column.table.name == groups.name]
