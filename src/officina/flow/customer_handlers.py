@@ -9,7 +9,7 @@ from sqlalchemy import and_
 from starlette.responses import Response
 
 from officina.core.clock import now
-from officina.flow import customer_access, customers, search
+from officina.flow import changelog, customer_access, customers, search
 from officina.flow.context import Ctx
 from officina.flow.customer_ids import accounts
 from officina.flow.errors import not_found
@@ -57,7 +57,9 @@ def _create(ctx: Ctx, body: CustomerCreate, customer_id: str | None = None) -> R
         check_path_id(customer_id, "customerId")
     customer_access.require_write(ctx.principal)
     with ctx.store.write() as conn:
-        new_id = customers.create(conn, body, ctx.principal.user_id, now(), customer_id)
+        new_id = customers.create(
+            conn, body, ctx.principal.user_id, now(), changelog.actor(ctx), customer_id
+        )
     return created(new_id, f"/{ctx.instance}/flow/api/v1/{BASE}/{new_id}")
 
 
@@ -73,7 +75,7 @@ def _patch(ctx: Ctx, request: Request, customer_id: str, body: CustomerPatch) ->
     check_path_id(customer_id, "customerId")
     with ctx.store.write() as conn:
         account = _account(ctx, conn, customer_id, request)
-        customers.patch(conn, account, body, now())
+        customers.patch(conn, account, body, now(), changelog.actor(ctx))
     return no_content()
 
 
@@ -81,7 +83,7 @@ def _delete(ctx: Ctx, request: Request, customer_id: str) -> Response:
     check_path_id(customer_id, "customerId")
     with ctx.store.write() as conn:
         account = _account(ctx, conn, customer_id, request)
-        customers.delete_customer(conn, account, customer_id, now())
+        customers.delete_customer(conn, account, customer_id, now(), changelog.actor(ctx))
     return no_content()
 
 
