@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from officina.core import people
+from officina.core.changes import Actor, log_create
 from officina.core.schema import groups, metadata, permissions
+from officina.goana import changelog
 from officina.goana.context import ROLE_PREFIX, Ctx
 from officina.goana.problems import Errors
 
@@ -60,7 +62,7 @@ def resolve(conn: Connection, ctx: Ctx, name: str | None, path: str, errors: Err
     if held_by_other_group(conn, name):
         errors.add(path, f"{name.strip()!r} names a group that is not a team")
         return None
-    return create_or_find(conn, name.strip(), ctx.user_id)
+    return create_or_find(conn, name.strip(), ctx.user_id, changelog.actor(ctx))
 
 
 def held_by_other_group(conn: Connection, name: str) -> bool:
@@ -72,18 +74,26 @@ def held_by_other_group(conn: Connection, name: str) -> bool:
     return row is not None
 
 
-def create_or_find(conn: Connection, name: str, creator: int | None) -> int:
+def create_group(conn: Connection, name: str, creator: int | None, actor: Actor) -> int:
+    """Create a core group (a team, or a role's group) and log the new row."""
+    group_id = people.create_group(conn, name, creator=creator)
+    row = conn.execute(select(groups).where(groups.c.ID == group_id)).mappings().one()
+    log_create(conn, actor, groups.name, group_id, dict(row))
+    return group_id
+
+
+def create_or_find(conn: Connection, name: str, creator: int | None, actor: Actor) -> int:
     """Create a group, or take the one a concurrent request created a moment ago.
 
     Two requests naming the same new team would otherwise race for the unique name and the
     loser would fail; the savepoint lets it step back and use the winner's row.
     """
     if conn.dialect.name != "postgresql":  # SQLite runs one writer at a time
-        return people.create_group(conn, name, creator=creator)
+        return create_group(conn, name, creator, actor)
     # The savepoint also covers the case where the other request committed in between.
     try:
         with conn.begin_nested():
-            return people.create_group(conn, name, creator=creator)
+            return create_group(conn, name, creator, actor)
     except (IntegrityError, people.PeopleError):
         row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
         if row is None:
