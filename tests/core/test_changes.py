@@ -115,3 +115,16 @@ def test_entries_roll_back_with_the_write(env):
         log_create(conn, Actor("main", 1, "records"), "accounts", 1, {"lastname": "x"})
         raise Boom
     assert _entries(env) == []
+
+
+def test_secrets_are_never_copied(env):
+    actor = Actor("main", 1, "jobs")
+    with env.store.write() as conn:
+        log_create(conn, actor, "users", 5, {"name": "a", "password": "$argon2id$hash"})
+        log_update(conn, actor, "users", 5, {"password": "$argon2id$hash"}, {"password": "$new"})
+        log_delete(conn, actor, "applications", 3, {"name": "app", "secret": None})
+    assert [e["fields"] for e in _entries(env)] == [
+        {"name": [None, "a"], "password": [None, {"$secret": True}]},
+        {"password": [{"$secret": True}, {"$secret": True}]},
+        {"name": ["app", None], "secret": [None, None]},
+    ]
