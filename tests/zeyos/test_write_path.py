@@ -190,6 +190,22 @@ def test_cascade_into_rows_the_caller_may_not_write_is_refused_whole(env, admin)
     ]
 
 
+def test_rows_about_the_deleted_row_do_not_stop_it(env, admin):
+    uid, author_h = env.user({"messages": True})
+    _, reader_h = env.user({"messages": True})
+    author, reader = env.client(author_h), env.client(reader_h)
+    message = create(author, "messages", subject="Hello")
+    seen = create(reader, "messagereads", message=message["ID"])
+    start = len(entries(env))
+    assert author.delete(f"{API}/messages/{message['ID']}").status_code == 204
+    assert stored(env, "messagereads", seen["ID"]) is None
+    assert {("messages", message["ID"]), ("messagereads", seen["ID"])} <= buried(env)
+    assert sorted((e["entity"], e["action"], e["actor"]) for e in entries(env)[start:]) == [
+        ("messagereads", "delete", uid),
+        ("messages", "delete", uid),
+    ]
+
+
 def test_account_used_by_flow_is_refused_on_the_records_face(env, admin):
     cid = customer(admin, name="Busy Customer", locations=[{"number": "1"}])
     proj = project(admin, cid)
