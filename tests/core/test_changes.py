@@ -115,3 +115,46 @@ def test_entries_roll_back_with_the_write(env):
         log_create(conn, Actor("main", 1, "records"), "accounts", 1, {"lastname": "x"})
         raise Boom
     assert _entries(env) == []
+
+
+def test_secrets_are_never_copied(env):
+    actor = Actor("main", 1, "jobs")
+    with env.store.write() as conn:
+        log_create(conn, actor, "users", 5, {"name": "a", "password": "$argon2id$hash"})
+        log_update(conn, actor, "users", 5, {"password": "$argon2id$hash"}, {"password": "$new"})
+        log_delete(conn, actor, "applications", 3, {"name": "app", "secret": None})
+    assert [e["fields"] for e in _entries(env)] == [
+        {"name": [None, "a"], "password": [None, {"$secret": True}]},
+        {"password": [{"$secret": True}, {"$secret": True}]},
+        {"name": ["app", None], "secret": [None, None]},
+    ]
+
+
+def test_people_writes_are_logged(env):
+    from officina.core import people
+    from tests.conftest import unique
+
+    email = f"{unique('logged')}@example.com"
+    actor = Actor("main", env.admin.user_id, "jobs")
+    with env.store.write() as conn:
+        gid = people.create_group(conn, unique("team"), creator=env.admin.user_id, actor=actor)
+        user = people.create_user(conn, email=email, password="pass-word-1", actor=actor)
+        people.add_member(conn, gid, user.id, writable=False, actor=actor)
+        people.add_member(conn, gid, user.id, writable=True, actor=actor)
+        people.grant(conn, gid, "accounts", writable=True)
+    logged = [(e["entity"], e["action"], e["face"]) for e in _entries(env)]
+    assert logged == [
+        ("groups", "create", "jobs"),
+        ("users", "create", "jobs"),
+        ("groups2users", "create", "jobs"),
+        ("groups2users", "delete", "jobs"),
+        ("groups2users", "create", "jobs"),
+        ("permissions", "create", "cli"),
+    ]
+    entries = _entries(env)
+    assert entries[1]["row_id"] == str(user.id)
+    assert entries[1]["fields"]["password"] == [None, {"$secret": True}]
+    assert entries[1]["fields"]["email"] == [None, email]
+    assert entries[3]["fields"]["writable"] == [0, None]
+    assert entries[4]["fields"]["writable"] == [None, 1]
+    assert entries[5]["actor"] is None and entries[5]["instance"] == "main"

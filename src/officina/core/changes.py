@@ -9,7 +9,8 @@ without a second source of truth.
 An entry names the table the row lives in (face-neutral), the row's key as text, the action,
 who wrote it and through which face, the time (Unix seconds, the clock of ``lastmodified``)
 and the fields as ``{name: [old, new]}``: ``old`` is null on create, ``new`` is null on delete,
-and an update keeps only the fields whose value differs.
+and an update keeps only the fields whose value differs. Secrets (password hashes, client
+secrets) appear only as a marker that they were set or changed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from officina.core.schema import changes
 INSTANCE_OPTION = "officina_instance"
 # Bookkeeping columns that change with every write and say nothing about the row itself.
 _UNLOGGED = frozenset({"_rev"})
+# Columns whose values must not be copied anywhere: the entry only shows that they changed.
+SECRETS = {"users": frozenset({"password"}), "applications": frozenset({"secret"})}
+_SECRET = {"$secret": True}
 
 _INSERT = Direct(
     insert(changes)
@@ -73,7 +77,7 @@ def log_create(
 ) -> None:
     """Record a new row with the values it was stored with."""
     fields = {k: [None, plain(v)] for k, v in values.items() if k not in _UNLOGGED}
-    _append(conn, actor, entity, row_id, "create", fields)
+    _append(conn, actor, entity, row_id, "create", _masked(entity, fields))
 
 
 def log_update(
@@ -97,7 +101,7 @@ def log_update(
         if before != value:
             fields[key] = [plain(before), plain(value)]
     if fields:
-        _append(conn, actor, entity, row_id, "update", fields)
+        _append(conn, actor, entity, row_id, "update", _masked(entity, fields))
 
 
 def log_delete(
@@ -105,7 +109,15 @@ def log_delete(
 ) -> None:
     """Record a deleted row with the values it held."""
     fields = {k: [plain(v), None] for k, v in old.items() if k not in _UNLOGGED}
-    _append(conn, actor, entity, row_id, "delete", fields)
+    _append(conn, actor, entity, row_id, "delete", _masked(entity, fields))
+
+
+def _masked(entity: str, fields: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    for name in SECRETS.get(entity, ()):
+        pair = fields.get(name)
+        if pair is not None:
+            fields[name] = [None if v is None else _SECRET for v in pair]
+    return fields
 
 
 def _append(

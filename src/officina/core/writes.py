@@ -110,14 +110,23 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
+# Foreign keys by the table they refer to, with the number of tables the metadata held when
+# they were gathered: gathered again (into a new map, so readers on other threads never see
+# a half-filled one) if a face registers tables later.
+_INCOMING: tuple[int, dict[str, list[Any]]] = (0, {})
+
+
 def _incoming(target: Table) -> list[Any]:
     """Every foreign key of the metadata that refers to ``target``."""
-    return [
-        fk
-        for t in metadata.tables.values()
-        for fk in t.foreign_keys
-        if fk.column.table is target or fk.column.table.name == target.name
-    ]
+    global _INCOMING
+    size, by_target = _INCOMING
+    if size != len(metadata.tables):
+        by_target = {}
+        for t in list(metadata.tables.values()):
+            for fk in t.foreign_keys:
+                by_target.setdefault(fk.column.table.name, []).append(fk)
+        _INCOMING = (len(metadata.tables), by_target)
+    return by_target.get(target.name, [])
 
 
 def _keeps_alive(fk: Any, target: Table) -> bool:
@@ -213,7 +222,12 @@ def plan_delete(conn: Connection, table: Table, rows: Sequence[Row], rules: Rule
                 child = fk.parent.table
                 referred = [r[fk.column.name] for r in parent_rows if r[fk.column.name] is not None]
                 for chunk in _chunks(referred):
-                    found = conn.execute(select(child).where(fk.parent.in_(list(chunk))))
+                    stmt = select(child).where(fk.parent.in_(list(chunk)))
+                    if conn.dialect.name == "postgresql":
+                        # What was read is what gets written and logged (SQLite's write
+                        # transaction already excludes other writers).
+                        stmt = stmt.with_for_update()
+                    found = conn.execute(stmt)
                     child_rows = [dict(r) for r in found.mappings()]
                     if action == "CASCADE":
                         new = plan.add_deleted(child, child_rows)

@@ -748,9 +748,11 @@ def _forget(conn: Connection, t: Any, ids: list[Any]) -> None:
 def _rights(principal: Principal) -> writes.RightsCheck:
     """The cascade's check of each row it would delete or change besides the one asked for:
     the caller must be able to write it as if asked for it directly (module permission,
-    visibility, owner rule), or the whole delete is refused. Rows of tables the records face
-    does not show (another face's extension of an account, a user's credentials) belong to
-    the row whose key cascades to them."""
+    visibility, owner rule), or the whole delete is refused. Rows only their creator changes
+    (a comment on a post, the mark that someone read a message) are about the row they go
+    with, and rows of tables the records face does not show (another face's extension of an
+    account, a user's credentials) belong to the row whose key cascades to them: neither
+    stops a delete."""
 
     def check(conn: Connection, t: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         entity = ENTITIES.get(t.name)
@@ -770,7 +772,8 @@ def _rights(principal: Principal) -> writes.RightsCheck:
             if seen != wanted:
                 raise forbidden()
         for row in rows:
-            if not access.may_write_row(entity, SimpleNamespace(**row), principal):
+            judged = {**row, "creator": principal.user_id} if entity.creator_bound else row
+            if not access.may_write_row(entity, SimpleNamespace(**judged), principal):
                 raise forbidden()
             access.check_row_permission(entity, dict(row), principal)
 
