@@ -86,13 +86,13 @@ def test_user_password_is_never_logged(env: Env) -> None:
     body = {"Email": email, "DisplayName": "U", "Password": "pass-word-1"}
     assert c.post(f"{BASE}/users", json=body).status_code == 201
     [user] = _of(_entries(env), "users")
-    assert user["fields"]["password"] == [None, "(hidden)"]
+    assert user["fields"]["password"] == [None, {"$secret": True}]
     assert user["fields"]["email"] == [None, email]
     before = len(_entries(env))
     body = {"Email": email, "DisplayName": "U", "Password": "pass-word-2"}
     assert c.put(f"{BASE}/users/{email}", json=body).status_code == 200
     [update] = _of(_entries(env)[before:], "users")
-    assert update["fields"]["password"] == ["(hidden)", "(hidden, changed)"]
+    assert update["fields"]["password"] == [{"$secret": True}, {"$secret": True}]
     assert "argon2" not in str(_entries(env))
 
 

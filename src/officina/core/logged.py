@@ -10,7 +10,7 @@ cascade takes along are logged too.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
@@ -29,18 +29,9 @@ def row_id(table: Table, row: Mapping[str, Any]) -> int | str:
     return key if isinstance(key, int | str) else str(key)
 
 
-# What the log shows for a secret (a password hash): that it is set, and whether it changed.
-HIDDEN = "(hidden)"
-HIDDEN_CHANGED = "(hidden, changed)"
-
-
 def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
     """The values as the row holds them: SQL expressions (``_rev + 1``) say nothing."""
     return {k: v for k, v in values.items() if not isinstance(v, ClauseElement)}
-
-
-def _masked(values: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
-    return {k: (HIDDEN if k in hidden and v else v) for k, v in values.items()}
 
 
 def insert_row(
@@ -48,10 +39,8 @@ def insert_row(
     actor: Actor,
     table: Table,
     values: Mapping[str, Any],
-    hidden: Collection[str] = (),
 ) -> Any:
-    """Insert one row and log its values; returns its primary key (generated ones included).
-    ``hidden``: columns holding secrets, logged only as set or not."""
+    """Insert one row and log its values; returns its primary key (generated ones included)."""
     missing = [c for c in table.primary_key.columns if c.name not in values]
     stmt = insert(table).values(**values)
     stored = _stored(values)
@@ -60,7 +49,7 @@ def insert_row(
         stored.update(zip([c.name for c in missing], generated, strict=True))
     else:
         conn.execute(stmt)
-    log_create(conn, actor, table.name, row_id(table, stored), _masked(stored, hidden))
+    log_create(conn, actor, table.name, row_id(table, stored), stored)
     return key_of(table, stored)
 
 
@@ -82,25 +71,17 @@ def update_where(
     condition: ColumnElement[bool],
     values: Mapping[str, Any],
     logged: Mapping[str, Any] | None = None,
-    hidden: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Update the rows matching ``condition`` and log, per row, the fields that changed;
     returns the rows as they were. ``logged``: side data (kept in other tables) the entry
-    shows as part of the row, compared against the same names in the old row. ``hidden``:
-    columns holding secrets, logged only as changed or not."""
+    shows as part of the row, compared against the same names in the old row."""
     old = [dict(r) for r in conn.execute(select(table).where(condition)).mappings()]
     if not old:
         return old
     conn.execute(update(table).where(condition).values(**values))
     new = {**_stored(values), **(logged or {})}
     for row in old:
-        before = _masked(row, hidden)
-        shown = dict(new)
-        for key in hidden:
-            if key in shown:
-                same = shown[key] == row.get(key)
-                shown[key] = before.get(key) if same else HIDDEN_CHANGED
-        log_update(conn, actor, table.name, row_id(table, row), before, shown)
+        log_update(conn, actor, table.name, row_id(table, row), row, new)
     return old
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from officina.core import people
-from officina.core.changes import Actor, log_create
+from officina.core.changes import Actor
 from officina.core.schema import groups, metadata, permissions
 from officina.goana import changelog
 from officina.goana.context import ROLE_PREFIX, Ctx
@@ -74,14 +74,6 @@ def held_by_other_group(conn: Connection, name: str) -> bool:
     return row is not None
 
 
-def create_group(conn: Connection, name: str, creator: int | None, actor: Actor) -> int:
-    """Create a core group (a team, or a role's group) and log the new row."""
-    group_id = people.create_group(conn, name, creator=creator)
-    row = conn.execute(select(groups).where(groups.c.ID == group_id)).mappings().one()
-    log_create(conn, actor, groups.name, group_id, dict(row))
-    return group_id
-
-
 def create_or_find(conn: Connection, name: str, creator: int | None, actor: Actor) -> int:
     """Create a group, or take the one a concurrent request created a moment ago.
 
@@ -89,11 +81,11 @@ def create_or_find(conn: Connection, name: str, creator: int | None, actor: Acto
     loser would fail; the savepoint lets it step back and use the winner's row.
     """
     if conn.dialect.name != "postgresql":  # SQLite runs one writer at a time
-        return create_group(conn, name, creator, actor)
+        return people.create_group(conn, name, creator=creator, actor=actor)
     # The savepoint also covers the case where the other request committed in between.
     try:
         with conn.begin_nested():
-            return create_group(conn, name, creator, actor)
+            return people.create_group(conn, name, creator=creator, actor=actor)
     except (IntegrityError, people.PeopleError):
         row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
         if row is None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
+from officina.core import people
 from officina.core.clock import now
 from officina.core.logged import delete_where, update_where
 from officina.core.schema import groups, groups2users, users
@@ -122,7 +123,7 @@ def post_team(call: Call) -> Response:
                 f"the name {name!r} belongs to a group that is not a team",
                 {"Name": ["is taken"]},
             )
-        group_id = team_refs.create_group(conn, name, call.ctx.user_id, actor)
+        group_id = people.create_group(conn, name, creator=call.ctx.user_id, actor=actor)
         row = conn.execute(select(groups).where(groups.c.ID == group_id)).one()
         body = _render(conn, [row])[0]
     location = f"{call.base}/teams/{quote(name, safe='')}"

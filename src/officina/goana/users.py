@@ -30,8 +30,6 @@ from officina.goana.wire import Field, Shape, b64, format_datetime
 
 MAX_AVATAR = 1024 * 1024
 LIMITED = ("Email", "DisplayName", "Teams", "WorkAssignable")
-# Columns the change log shows only as set or changed.
-SECRETS = ("password",)
 
 USER = Shape(
     "User",
@@ -251,7 +249,6 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
                     "password": hash_password(data["Password"]) if data.get("Password") else "",
                     "lang": (data.get("LanguageCode") or ctx.principal.lang or "en").lower(),
                 },
-                hidden=SECRETS,
             )
         )
         insert_row(conn, actor, user_profile, {"user": user_id})
@@ -273,7 +270,7 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
             values["password"] = hash_password(data["Password"])
         if data.get("LanguageCode"):
             values["lang"] = data["LanguageCode"].lower()
-        update_where(conn, actor, users, users.c.ID == user_id, values, hidden=SECRETS)
+        update_where(conn, actor, users, users.c.ID == user_id, values)
         if (
             conn.execute(select(user_profile.c.user).where(user_profile.c.user == user_id)).first()
             is None
@@ -357,14 +354,8 @@ def _set_groups(
             groups2users,
             and_(groups2users.c.user == user_id, groups2users.c.group.in_(gone)),
         )
-    ts = now()
     for gid in sorted(wanted - set(current)):
-        insert_row(
-            conn,
-            actor,
-            groups2users,
-            {"creationdate": ts, "lastmodified": ts, "group": gid, "user": user_id, "writable": 1},
-        )
+        people.add_member(conn, gid, user_id, writable=True, actor=actor)
 
 
 def _keep_an_admin(conn: Connection, leaving: int) -> None:
