@@ -264,6 +264,15 @@ def test_account_deleted_through_records_face(admin: TestClient) -> None:
     [account] = admin.post(
         f"{RECORDS}/accounts", json={"filters": {"lastname": "Gone Soon"}}
     ).json()
-    assert admin.delete(f"{RECORDS}/accounts/{account['ID']}").status_code == 204
-    error(admin.get(f"{API}/customers/{cid}"), 404)
-    assert get(admin, "projects", proj)["flowCustomer"] is None
+    # In use by a project: refused as the projects face refuses it, nothing changed.
+    refused = admin.delete(f"{RECORDS}/accounts/{account['ID']}")
+    assert (refused.status_code, refused.text) == (409, "Conflict: Record in use (flow_nodes: 1)")
+    assert get(admin, "projects", proj)["flowCustomer"] == cid
+    assert admin.get(f"{API}/customers/{cid}").status_code == 200
+    # Unused, it goes with what Flow keeps about it (the customer and its locations).
+    spare = customer(admin, name="Spare Soon", locations=[{"number": "1"}])
+    [unused] = admin.post(
+        f"{RECORDS}/accounts", json={"filters": {"lastname": "Spare Soon"}}
+    ).json()
+    assert admin.delete(f"{RECORDS}/accounts/{unused['ID']}").status_code == 204
+    error(admin.get(f"{API}/customers/{spare}"), 404)

@@ -81,6 +81,7 @@ def test_every_credential_scheme_works(env: Any) -> None:
         gid = people.create_group(conn, unique("g"))
         people.add_member(conn, gid, user.id, writable=True)
         people.grant(conn, gid, "flow", writable=True)
+        people.grant(conn, gid, "accounts", writable=False)
         key = people.create_api_key(conn, user.id)
         token, _ = people.issue_token(conn, user.id, "login", 3600)
         session = create_session(conn, user.id)

@@ -2,16 +2,22 @@
 
 Administrators are ordinary users in a group holding the ``admin`` permission, exactly as the
 records face models it, so "is admin" means the same thing in every face.
+
+Users, groups, memberships and grants are rows every face shows, so each write here appends
+its change entries; a caller acting for a face passes its ``actor``, other work (the command
+line, instance setup) is logged as the command line's. Credentials are not logged.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
+from officina.core.changes import Actor, actor_for, log_create, log_delete
 from officina.core.clock import now
 from officina.core.ids import digest, new_api_key, new_secret, new_uuid
 from officina.core.passwords import hash_password
@@ -75,6 +81,7 @@ def create_user(
     name: str | None = None,
     admin: bool = False,
     lang: str = "en",
+    actor: Actor | None = None,
 ) -> NewUser:
     email = email.strip()
     if not EMAIL.match(email):
@@ -93,28 +100,33 @@ def create_user(
         raise PeopleError(f"a user with e-mail {email!r} or name {name!r} already exists")
     ts = now()
     uid = new_uuid()
-    user_id = conn.execute(
-        insert(users)
-        .values(
-            creationdate=ts,
-            lastmodified=ts,
-            name=name,
-            email=email,
-            name_ci=name.lower(),
-            email_ci=email.lower(),
-            uuid=uid,
-            password=hash_password(password),
-            lang=lang,
-        )
-        .returning(users.c.ID)
-    ).scalar_one()
+    values = {
+        "creationdate": ts,
+        "lastmodified": ts,
+        "name": name,
+        "email": email,
+        "name_ci": name.lower(),
+        "email_ci": email.lower(),
+        "uuid": uid,
+        "password": hash_password(password),
+        "lang": lang,
+    }
+    user_id = conn.execute(insert(users).values(values).returning(users.c.ID)).scalar_one()
+    actor = actor or _system(conn)
+    log_create(conn, actor, users.name, user_id, {"ID": user_id, **values})
     if admin:
-        group_id = ensure_admin_group(conn)
-        add_member(conn, group_id, user_id, writable=True)
+        group_id = ensure_admin_group(conn, actor=actor)
+        add_member(conn, group_id, user_id, writable=True, actor=actor)
     return NewUser(user_id, uid, email, name)
 
 
-def create_group(conn: Connection, name: str, creator: int | None = None) -> int:
+def _system(conn: Connection) -> Actor:
+    return actor_for(conn, None, "cli")
+
+
+def create_group(
+    conn: Connection, name: str, creator: int | None = None, actor: Actor | None = None
+) -> int:
     name = name.strip()
     if not name:
         raise PeopleError("group name must not be empty")
@@ -122,62 +134,75 @@ def create_group(conn: Connection, name: str, creator: int | None = None) -> int
     if existing:
         raise PeopleError(f"group {name!r} already exists")
     ts = now()
-    return int(
-        conn.execute(
-            insert(groups)
-            .values(
-                creator=creator,
-                creationdate=ts,
-                lastmodified=ts,
-                name=name,
-                name_ci=name.lower(),
-                uuid=new_uuid(),
-            )
-            .returning(groups.c.ID)
-        ).scalar_one()
-    )
-
-
-def ensure_admin_group(conn: Connection) -> int:
-    row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == ADMIN_GROUP.lower())).first()
-    if row:
-        return int(row.ID)
-    group_id = create_group(conn, ADMIN_GROUP)
-    grant(conn, group_id, "admin", writable=True)
+    values = {
+        "creator": creator,
+        "creationdate": ts,
+        "lastmodified": ts,
+        "name": name,
+        "name_ci": name.lower(),
+        "uuid": new_uuid(),
+    }
+    group_id = int(conn.execute(insert(groups).values(values).returning(groups.c.ID)).scalar_one())
+    log_create(conn, actor or _system(conn), groups.name, group_id, {"ID": group_id, **values})
     return group_id
 
 
-def add_member(conn: Connection, group_id: int, user_id: int, writable: bool) -> None:
+def ensure_admin_group(conn: Connection, actor: Actor | None = None) -> int:
+    row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == ADMIN_GROUP.lower())).first()
+    if row:
+        return int(row.ID)
+    group_id = create_group(conn, ADMIN_GROUP, actor=actor)
+    grant(conn, group_id, "admin", writable=True, actor=actor)
+    return group_id
+
+
+def _replace(
+    conn: Connection, actor: Actor, table: Any, match: Any, values: dict[str, Any]
+) -> None:
+    """Replace the row ``match`` selects (if any) by a new one with ``values``: the old row's
+    deletion and the new row's creation are two change entries."""
+    for old in conn.execute(select(table).where(match)).mappings().all():
+        conn.execute(delete(table).where(table.c.ID == old["ID"]))
+        log_delete(conn, actor, table.name, old["ID"], dict(old))
+    row_id = conn.execute(insert(table).values(values).returning(table.c.ID)).scalar_one()
+    log_create(conn, actor, table.name, row_id, {"ID": row_id, **values})
+
+
+def add_member(
+    conn: Connection, group_id: int, user_id: int, writable: bool, actor: Actor | None = None
+) -> None:
     ts = now()
-    conn.execute(
-        delete(groups2users).where(groups2users.c.group == group_id, groups2users.c.user == user_id)
-    )
-    conn.execute(
-        insert(groups2users).values(
-            creationdate=ts,
-            lastmodified=ts,
-            group=group_id,
-            user=user_id,
-            writable=int(writable),
-        )
+    _replace(
+        conn,
+        actor or _system(conn),
+        groups2users,
+        (groups2users.c.group == group_id) & (groups2users.c.user == user_id),
+        {
+            "creationdate": ts,
+            "lastmodified": ts,
+            "group": group_id,
+            "user": user_id,
+            "writable": int(writable),
+        },
     )
 
 
-def grant(conn: Connection, group_id: int, identifier: str, writable: bool) -> None:
+def grant(
+    conn: Connection, group_id: int, identifier: str, writable: bool, actor: Actor | None = None
+) -> None:
     ts = now()
-    conn.execute(
-        delete(permissions).where(
-            permissions.c.group == group_id, permissions.c.identifier == identifier
-        )
-    )
-    conn.execute(
-        insert(permissions).values(
-            creationdate=ts,
-            lastmodified=ts,
-            group=group_id,
-            identifier=identifier,
-            writable=int(writable),
-        )
+    _replace(
+        conn,
+        actor or _system(conn),
+        permissions,
+        (permissions.c.group == group_id) & (permissions.c.identifier == identifier),
+        {
+            "creationdate": ts,
+            "lastmodified": ts,
+            "group": group_id,
+            "identifier": identifier,
+            "writable": int(writable),
+        },
     )
 
 

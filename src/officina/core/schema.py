@@ -192,3 +192,23 @@ instance_settings = Table(
     Column("key", String(100), primary_key=True),
     Column("value", JSON, nullable=True),
 )
+
+# One entry per written row, appended in the same transaction as the write (see
+# ``officina.core.changes``). ``ID`` only grows, so it can serve as a cursor for readers that
+# follow the log; ``actor`` keeps no foreign key, the history outlives the people in it.
+changes = Table(
+    "changes",
+    metadata,
+    Column("ID", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("instance", String(100), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("row_id", Text, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("actor", Integer, nullable=True),
+    Column("face", String(16), nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("fields", JSON, nullable=False),
+    Index("ix_changes_entity_row_id_ID", "entity", "row_id", "ID"),
+    Index("ix_changes_time", "time"),
+    sqlite_autoincrement=True,
+)

@@ -262,7 +262,8 @@ class Store:
         return self.engine.dialect.name
 
     def _options(self, write: bool) -> dict[str, Any]:
-        opts: dict[str, Any] = {"officina_write": write}
+        # ``officina_instance``: lets the change log name the instance a write belongs to.
+        opts: dict[str, Any] = {"officina_write": write, "officina_instance": self.name}
         if self.schema is not None:
             opts["schema_translate_map"] = {None: self.schema}
         return opts

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.changes import Actor
+from officina.core.logged import delete_where, insert_row, insert_rows, update_where
 from officina.flow import enums, tree
 from officina.flow import settings as flow_settings
 from officina.flow.billing_sums import billed_by, sums_for
@@ -48,7 +50,9 @@ def _interval(body: BillingCreate, errors: Errors) -> str | None:
     return body.interval or "custom"
 
 
-def create(conn: Connection, body: BillingCreate, billing_id: str, user: str, ts: int) -> None:
+def create(
+    conn: Connection, body: BillingCreate, billing_id: str, user: str, ts: int, actor: Actor
+) -> None:
     errors: Errors = []
     project = tree.load(conn, body.projectId, enums.PROJECT)
     if project is None:
@@ -70,8 +74,11 @@ def create(conn: Connection, body: BillingCreate, billing_id: str, user: str, ts
     mode = (customer.journey_billing_mode if customer is not None else None) or settings[
         flow_settings.JOURNEY_MODE
     ]
-    conn.execute(
-        insert(billings).values(
+    insert_row(
+        conn,
+        actor,
+        billings,
+        dict(
             id=billing_id,
             created_on=ts,
             created_by=user,
@@ -86,7 +93,7 @@ def create(conn: Connection, body: BillingCreate, billing_id: str, user: str, ts
             interval_to=body.intervalTo,
             internal_comment=body.internalComment or "",
             public_note=body.publicNote or "",
-        )
+        ),
     )
     wanted = dedupe(body.workPackageIds)
     below = (
@@ -114,8 +121,10 @@ def create(conn: Connection, body: BillingCreate, billing_id: str, user: str, ts
                 )
             )
         }
-        conn.execute(
-            insert(billing_work_packages),
+        insert_rows(
+            conn,
+            actor,
+            billing_work_packages,
             [
                 {
                     "billing_id": billing_id,
@@ -137,12 +146,16 @@ def create(conn: Connection, body: BillingCreate, billing_id: str, user: str, ts
             time_records.c.record_time < _day_start(body.intervalTo) + DAY,
         ]
     if attached:
-        conn.execute(
-            update(time_records).where(*candidates).values(billing_id=billing_id, billed_on=ts)
+        update_where(
+            conn,
+            actor,
+            time_records,
+            and_(*candidates),
+            {"billing_id": billing_id, "billed_on": ts},
         )
 
 
-def patch(conn: Connection, row: Row[Any], body: BillingPatch) -> None:
+def patch(conn: Connection, row: Row[Any], body: BillingPatch, actor: Actor) -> None:
     columns = {
         "internalComment": "internal_comment",
         "publicNote": "public_note",
@@ -152,15 +165,15 @@ def patch(conn: Connection, row: Row[Any], body: BillingPatch) -> None:
     }
     values = {columns[k]: v for k, v in body.sent().items() if k in columns}
     if values:
-        conn.execute(update(billings).where(billings.c.id == row.id).values(**values))
+        update_where(conn, actor, billings, billings.c.id == row.id, values)
 
 
-def cancel(conn: Connection, row: Row[Any]) -> None:
+def cancel(conn: Connection, row: Row[Any], actor: Actor) -> None:
     """Detach everything and delete the billing; its records become editable again."""
     if row.erp_status == "transferred":
         raise conflict("in_use", "the billing was transferred to the ERP and cannot be cancelled")
-    conn.execute(
-        update(time_records).where(billed_by([row.id])).values(billing_id=None, billed_on=None)
+    update_where(
+        conn, actor, time_records, billed_by([row.id]), {"billing_id": None, "billed_on": None}
     )
     charged = [
         r[0]
@@ -171,12 +184,12 @@ def cancel(conn: Connection, row: Row[Any]) -> None:
             )
         )
     ]
-    conn.execute(delete(billings).where(billings.c.id == row.id))
+    delete_where(conn, actor, billings, billings.c.id == row.id)
     for package in charged:
-        _pass_fixed_price_on(conn, package)
+        _pass_fixed_price_on(conn, package, actor)
 
 
-def _pass_fixed_price_on(conn: Connection, package: str) -> None:
+def _pass_fixed_price_on(conn: Connection, package: str, actor: Actor) -> None:
     """The package's fixed price moves to its earliest remaining billing, if any."""
     link = conn.execute(
         select(billing_work_packages.c.billing_id)
@@ -186,13 +199,15 @@ def _pass_fixed_price_on(conn: Connection, package: str) -> None:
         .limit(1)
     ).first()
     if link is not None:
-        conn.execute(
-            update(billing_work_packages)
-            .where(
+        update_where(
+            conn,
+            actor,
+            billing_work_packages,
+            and_(
                 billing_work_packages.c.billing_id == link.billing_id,
                 billing_work_packages.c.work_package_id == package,
-            )
-            .values(charges_fixed_price=True)
+            ),
+            {"charges_fixed_price": True},
         )
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from officina.core.clock import now
 from officina.core.ids import new_uuid
-from officina.flow import billing, search
+from officina.flow import billing, changelog, search
 from officina.flow.context import Ctx
 from officina.flow.errors import not_found
 from officina.flow.http import (
@@ -61,7 +61,7 @@ def get_billings(
 
 def _create(ctx: Ctx, body: BillingCreate, billing_id: str) -> Response:
     with ctx.store.write() as conn:
-        billing.create(conn, body, billing_id, ctx.user, now())
+        billing.create(conn, body, billing_id, ctx.user, now(), changelog.actor(ctx))
     return created(billing_id, f"/{ctx.instance}/flow/api/v1/{BASE}/{billing_id}")
 
 
@@ -112,14 +112,14 @@ def patch_billing(
 ) -> Response:
     check_path_id(billingId, "billingId")
     with ctx.store.write() as conn:
-        billing.patch(conn, _stored(conn, billingId, request), body)
+        billing.patch(conn, _stored(conn, billingId, request), body, changelog.actor(ctx))
     return no_content()
 
 
 def delete_billing(ctx: Biller, request: Request, billingId: BillingId) -> Response:
     check_path_id(billingId, "billingId")
     with ctx.store.write() as conn:
-        billing.cancel(conn, _stored(conn, billingId, request))
+        billing.cancel(conn, _stored(conn, billingId, request), changelog.actor(ctx))
     return no_content()
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import and_
 from starlette.responses import Response
 
 from officina.core.clock import now
-from officina.flow import customers, search
+from officina.flow import changelog, customer_access, customers, search
 from officina.flow.context import Ctx
-from officina.flow.customer_ids import account_of, accounts
+from officina.flow.customer_ids import accounts
 from officina.flow.errors import not_found
 from officina.flow.http import (
     check_if_match,
@@ -32,16 +33,19 @@ BASE = "customers"
 
 def _list(ctx: Ctx, request: Request) -> Response:
     ids = ids_param(request, required=False)
+    customer_access.require_read(ctx.principal)
+    seen = customer_access.seen_by(ctx.principal)
     with ctx.store.read() as conn:
         if ids is None:
-            return ok(customers.fetch(conn))
-        return ok(customers.fetch_ids(conn, ids))
+            return ok(customers.fetch(conn, seen))
+        return ok(customers.fetch_ids(conn, ids, seen))
 
 
 def _get(ctx: Ctx, customer_id: str) -> Response:
     check_path_id(customer_id, "customerId")
+    customer_access.require_read(ctx.principal)
     with ctx.store.read() as conn:
-        account = account_of(conn, customer_id)
+        account = customer_access.visible_account(conn, customer_id, ctx.principal)
         found = customers.fetch_one(conn, account) if account is not None else None
     if found is None:
         raise not_found("customer")
@@ -51,15 +55,16 @@ def _get(ctx: Ctx, customer_id: str) -> Response:
 def _create(ctx: Ctx, body: CustomerCreate, customer_id: str | None = None) -> Response:
     if customer_id is not None:
         check_path_id(customer_id, "customerId")
+    customer_access.require_write(ctx.principal)
     with ctx.store.write() as conn:
-        new_id = customers.create(conn, body, ctx.principal.user_id, now(), customer_id)
+        new_id = customers.create(
+            conn, body, ctx.principal.user_id, now(), changelog.actor(ctx), customer_id
+        )
     return created(new_id, f"/{ctx.instance}/flow/api/v1/{BASE}/{new_id}")
 
 
-def _account(conn: Any, customer_id: str, request: Request) -> int:
-    account = account_of(conn, customer_id)
-    if account is None:
-        raise not_found("customer")
+def _account(ctx: Ctx, conn: Any, customer_id: str, request: Request) -> int:
+    account = customer_access.writable_account(conn, customer_id, ctx.principal)
     if request.headers.get("if-match") is not None:
         lock_row(conn, accounts().c.ID, account)
         check_if_match(request, customers.fetch_one(conn, account))
@@ -69,22 +74,26 @@ def _account(conn: Any, customer_id: str, request: Request) -> int:
 def _patch(ctx: Ctx, request: Request, customer_id: str, body: CustomerPatch) -> Response:
     check_path_id(customer_id, "customerId")
     with ctx.store.write() as conn:
-        account = _account(conn, customer_id, request)
-        customers.patch(conn, account, body, now())
+        account = _account(ctx, conn, customer_id, request)
+        customers.patch(conn, account, body, now(), changelog.actor(ctx))
     return no_content()
 
 
 def _delete(ctx: Ctx, request: Request, customer_id: str) -> Response:
     check_path_id(customer_id, "customerId")
     with ctx.store.write() as conn:
-        account = _account(conn, customer_id, request)
-        customers.delete_customer(conn, account, customer_id, now())
+        account = _account(ctx, conn, customer_id, request)
+        customers.delete_customer(conn, account, customer_id, now(), changelog.actor(ctx))
     return no_content()
 
 
 def _run(ctx: Ctx, request: Request, query: search.Query) -> Response:
     objects = flag(request, "yieldObjects")
     where = search.compile_query(customer_idents(), query)
+    customer_access.require_read(ctx.principal)
+    seen = customer_access.seen_by(ctx.principal)
+    if seen is not None:
+        where = and_(where, seen)
     with ctx.store.read() as conn:
         found = customers.fetch(conn, where)
     return ok(found if objects else [c["id"] for c in found])

@@ -50,8 +50,11 @@ def is_customer() -> ColumnElement[bool]:
     return or_(customers.c.account_id.is_not(None), acc.c.type.in_(CUSTOMER_TYPES))
 
 
-def account_of(conn: Connection, customer_id: str) -> int | None:
-    """The account ID behind a Flow customer id, or None when there is no such customer."""
+def account_of(
+    conn: Connection, customer_id: str, visible: ColumnElement[bool] | None = None
+) -> int | None:
+    """The account ID behind a Flow customer id, or None when there is no such customer (or,
+    given ``visible``, a condition on the accounts table, none the caller may see)."""
     acc = accounts()
     match = DERIVED.match(customer_id)
     cond: ColumnElement[bool] = customers.c.uuid == customer_id
@@ -62,6 +65,8 @@ def account_of(conn: Connection, customer_id: str) -> int | None:
             acc.c.type.in_(CUSTOMER_TYPES),
         )
         cond = or_(cond, derived)
+    if visible is not None:
+        cond = and_(cond, visible)
     row = conn.execute(
         select(acc.c.ID)
         .select_from(acc.outerjoin(customers, customers.c.account_id == acc.c.ID))

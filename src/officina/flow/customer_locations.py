@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from officina.core.changes import Actor
 from officina.core.ids import new_uuid
+from officina.core.logged import delete_where, insert_rows, update_where
 from officina.flow.errors import invalid_many
 from officina.flow.models import LocationIn
 from officina.flow.refs import Errors
@@ -66,12 +68,14 @@ def _id_repeats(items: list[LocationIn]) -> Errors:
 
 
 def apply_locations(
-    conn: Connection, account_id: int, items: list[LocationIn], creating: bool
+    conn: Connection, account_id: int, items: list[LocationIn], actor: Actor, creating: bool
 ) -> None:
     if creating:
         if items:
-            conn.execute(
-                insert(locations),
+            insert_rows(
+                conn,
+                actor,
+                locations,
                 [
                     {
                         "id": item.id or new_uuid(),
@@ -120,9 +124,8 @@ def apply_locations(
         raise invalid_many(errors)
     gone = [lid for lid in existing if lid not in matched]
     if gone:
-        conn.execute(delete(locations).where(locations.c.id.in_(gone)))
+        delete_where(conn, actor, locations, locations.c.id.in_(gone))
     for target, changes in updates:
         if changes:
-            conn.execute(update(locations).where(locations.c.id == target).values(**changes))
-    if creates:
-        conn.execute(insert(locations), creates)
+            update_where(conn, actor, locations, locations.c.id == target, changes)
+    insert_rows(conn, actor, locations, creates)

@@ -11,14 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Select, delete, exc, func, insert, select, update
+from sqlalchemy import Select, and_, exc, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.changes import Actor
 from officina.core.ids import new_uuid
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.core.people import read_settings
 from officina.core.schema import metadata
 from officina.core.sqlfuncs import byte_order, lowered
 from officina.core.sqljson import decode, json_rows
+from officina.core.writes import InUse, declare_use, uses
 from officina.flow import settings as flow_settings
 from officina.flow.customer_ids import (
     account_of,
@@ -142,11 +145,13 @@ def fetch_one(conn: Connection, account_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def fetch_ids(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
-    """GET by ids: in the order of ``ids``; unknown ids are left out."""
+def fetch_ids(conn: Connection, ids: list[str], visible: Any = None) -> list[dict[str, Any]]:
+    """GET by ids: in the order of ``ids``; unknown ids (and, given ``visible``, customers
+    outside it) are left out."""
     if not ids:
         return []
-    found = {c["id"]: c for c in fetch(conn, with_ids(ids))}
+    where = with_ids(ids) if visible is None else and_(with_ids(ids), visible)
+    found = {c["id"]: c for c in fetch(conn, where)}
     return [found[i] for i in ids if i in found]
 
 
@@ -211,17 +216,26 @@ def _flow_values(body: CustomerPatch) -> dict[str, Any]:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _bump_account(conn: Connection, account_id: int, values: dict[str, Any], ts: int) -> None:
+def _bump_account(
+    conn: Connection, account_id: int, values: dict[str, Any], ts: int, actor: Actor
+) -> None:
     acc = accounts()
-    conn.execute(
-        update(acc)
-        .where(acc.c.ID == account_id)
-        .values(**values, lastmodified=ts, _rev=acc.c._rev + 1)
+    update_where(
+        conn,
+        actor,
+        acc,
+        acc.c.ID == account_id,
+        {**values, "lastmodified": ts, "_rev": acc.c._rev + 1},
     )
 
 
 def create(
-    conn: Connection, body: CustomerPatch, user_id: int, ts: int, customer_id: str | None = None
+    conn: Connection,
+    body: CustomerPatch,
+    user_id: int,
+    ts: int,
+    actor: Actor,
+    customer_id: str | None = None,
 ) -> str:
     errors = _body_errors(conn, body)
     errors += check_new_locations(conn, body.locations or [])
@@ -235,21 +249,22 @@ def create(
     settings = flow_settings.read(conn)
     acc = accounts()
     account_id = int(
-        conn.execute(
-            insert(acc)
-            .values(
-                creator=user_id,
-                creationdate=ts,
-                lastmodified=ts,
-                lastname=str(body.name),
-                firstname="",
-                type=ACCOUNT_CUSTOMER_TYPE,
-                customernum=body.customerNumber or "",
-                locked=int(bool(body.isLocked)),
-                currency=str(read_settings(conn).get("currency") or "EUR")[:3],
-            )
-            .returning(acc.c.ID)
-        ).scalar_one()
+        insert_row(
+            conn,
+            actor,
+            acc,
+            {
+                "creator": user_id,
+                "creationdate": ts,
+                "lastmodified": ts,
+                "lastname": str(body.name),
+                "firstname": "",
+                "type": ACCOUNT_CUSTOMER_TYPE,
+                "customernum": body.customerNumber or "",
+                "locked": int(bool(body.isLocked)),
+                "currency": str(read_settings(conn).get("currency") or "EUR")[:3],
+            },
+        )
     )
     values = {
         "price_category_overrides": {},
@@ -257,35 +272,40 @@ def create(
         "file_export_language": settings[flow_settings.LANGUAGE],
         **_flow_values(body),
     }
-    conn.execute(insert(customers).values(account_id=account_id, uuid=new_id, **values))
-    apply_locations(conn, account_id, body.locations or [], creating=True)
+    insert_row(conn, actor, customers, {"account_id": account_id, "uuid": new_id, **values})
+    apply_locations(conn, account_id, body.locations or [], actor, creating=True)
     return new_id
 
 
-def _ensure_flow_row(conn: Connection, account_id: int, settings: dict[str, Any]) -> None:
+def _ensure_flow_row(
+    conn: Connection, account_id: int, settings: dict[str, Any], actor: Actor
+) -> None:
     """An account first touched by Flow gets its Flow row, keeping its derived id."""
     found = conn.execute(
         select(customers.c.account_id).where(customers.c.account_id == account_id)
     ).first()
     if found is None:
-        conn.execute(
-            insert(customers).values(
-                account_id=account_id,
-                uuid=derived_id(account_id),
-                price_category_overrides={},
-                price_surcharge_overrides={},
-                file_export_language=settings[flow_settings.LANGUAGE],
-            )
+        insert_row(
+            conn,
+            actor,
+            customers,
+            {
+                "account_id": account_id,
+                "uuid": derived_id(account_id),
+                "price_category_overrides": {},
+                "price_surcharge_overrides": {},
+                "file_export_language": settings[flow_settings.LANGUAGE],
+            },
         )
 
 
-def patch(conn: Connection, account_id: int, body: CustomerPatch, ts: int) -> None:
+def patch(conn: Connection, account_id: int, body: CustomerPatch, ts: int, actor: Actor) -> None:
     errors = _body_errors(conn, body)
     if body.given("locations") and body.locations is None:
         errors.append(("locations", "must not be null"))
     if errors:
         raise invalid_many(errors)
-    _ensure_flow_row(conn, account_id, flow_settings.read(conn))
+    _ensure_flow_row(conn, account_id, flow_settings.read(conn), actor)
     account_values: dict[str, Any] = {}
     if body.given("name"):
         account_values.update(lastname=body.name, firstname="")
@@ -295,22 +315,38 @@ def patch(conn: Connection, account_id: int, body: CustomerPatch, ts: int) -> No
         account_values["locked"] = int(bool(body.isLocked))
     flow_values = _flow_values(body)
     if flow_values:
-        conn.execute(
-            update(customers).where(customers.c.account_id == account_id).values(**flow_values)
-        )
+        condition = customers.c.account_id == account_id
+        update_where(conn, actor, customers, condition, flow_values)
     if body.locations is not None:
-        apply_locations(conn, account_id, body.locations, creating=False)
+        apply_locations(conn, account_id, body.locations, actor, creating=False)
     # Every Flow write to the customer is a new version of the account for the records face.
-    _bump_account(conn, account_id, account_values, ts)
+    _bump_account(conn, account_id, account_values, ts, actor)
 
 
-def delete_customer(conn: Connection, account_id: int, customer_id: str, ts: int) -> None:
-    projects = conn.execute(
-        select(func.count()).where(nodes.c.customer_account == account_id)
-    ).scalar_one()
-    billed = conn.execute(
-        select(func.count()).where(billings.c.customer_id == customer_id)
-    ).scalar_one()
+def _billed(conn: Connection, account_ids: list[Any]) -> int:
+    """Billings name their customer by Flow id, not by a key: a use core cannot see itself."""
+    stored = dict(
+        conn.execute(
+            select(customers.c.account_id, customers.c.uuid).where(
+                customers.c.account_id.in_(account_ids)
+            )
+        ).all()
+    )
+    ids = [customer_uuid(a, stored.get(a)) for a in account_ids]
+    return int(
+        conn.execute(select(func.count()).where(billings.c.customer_id.in_(ids))).scalar_one()
+    )
+
+
+# Whichever face deletes an account asks the same rule (core.writes.uses).
+declare_use("accounts", billings.name, _billed)
+
+
+def delete_customer(
+    conn: Connection, account_id: int, customer_id: str, ts: int, actor: Actor
+) -> None:
+    held = uses(conn, "accounts", [account_id])
+    projects, billed = held.pop(nodes.name, 0), held.pop(billings.name, 0)
     if projects or billed:
         raise conflict(
             "in_use",
@@ -319,10 +355,10 @@ def delete_customer(conn: Connection, account_id: int, customer_id: str, ts: int
     acc = accounts()
     try:
         with conn.begin_nested():
-            conn.execute(delete(acc).where(acc.c.ID == account_id))
-    except exc.IntegrityError as err:
+            delete_where(conn, actor, acc, acc.c.ID == account_id)
+    except (exc.IntegrityError, InUse) as err:
         raise conflict("in_use", "cannot delete: other records refer to this account") from err
-    forget_account(conn, account_id, ts)
+    forget_account(conn, account_id, ts, actor)
 
 
 # Rows of the shared store that point at an account by (entity name, ID) rather than by a
@@ -338,15 +374,12 @@ _POLYMORPHIC = (
 )
 
 
-def forget_account(conn: Connection, account_id: int, ts: int) -> None:
+def forget_account(conn: Connection, account_id: int, ts: int, actor: Actor) -> None:
     for name, entity_col, index_col in _POLYMORPHIC:
         table = metadata.tables.get(name)
         if table is not None and entity_col in table.c and index_col in table.c:
-            conn.execute(
-                delete(table).where(
-                    table.c[entity_col] == "accounts", table.c[index_col] == account_id
-                )
-            )
+            linked = and_(table.c[entity_col] == "accounts", table.c[index_col] == account_id)
+            delete_where(conn, actor, table, linked)
     tombstones = metadata.tables.get("tombstones")
     if tombstones is not None:
         conn.execute(insert(tombstones).values(entity="accounts", ID=account_id, deleted=ts))

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from officina.core.clock import now
 from officina.core.ids import new_uuid
 from officina.core.schema import groups, groups2users, users
-from officina.flow import planning_handlers
+from officina.flow import changelog, planning_handlers
 from officina.flow import settings as flow_settings
 from officina.flow.errors import bad_request, not_found
 from officina.flow.http import (
@@ -60,7 +60,7 @@ def _lookup_routes(t: Table, lk: Lookup) -> None:
 
     def _create(ctx: Any, item_id: str, body: Any) -> Response:
         with ctx.store.write() as conn:
-            lk.create(conn, item_id, body)
+            lk.create(conn, item_id, body, changelog.actor(ctx))
         return created(item_id, base.replace("{instance}", ctx.instance) + f"/{item_id}")
 
     def post(ctx: Any, body: Any) -> Response:
@@ -84,13 +84,13 @@ def _lookup_routes(t: Table, lk: Lookup) -> None:
     def patch(ctx: Any, request: Request, body: Any, **kw: Any) -> Response:
         item_id = check_path_id(kw[pid], pid)
         with ctx.store.write() as conn:
-            lk.patch(conn, _stored(conn, request, item_id), body)
+            lk.patch(conn, _stored(conn, request, item_id), body, changelog.actor(ctx))
         return no_content()
 
     def remove(ctx: Any, request: Request, **kw: Any) -> Response:
         item_id = check_path_id(kw[pid], pid)
         with ctx.store.write() as conn:
-            lk.delete(conn, _stored(conn, request, item_id), now())
+            lk.delete(conn, _stored(conn, request, item_id), now(), changelog.actor(ctx))
         return no_content()
 
     name = lk.path
@@ -239,7 +239,7 @@ def patch_settings(
     if not isinstance(body, dict):
         raise bad_request("the body must be a JSON object")
     with ctx.store.write() as conn:
-        flow_settings.patch(conn, body)
+        flow_settings.patch(conn, body, changelog.actor(ctx))
     return no_content()
 
 

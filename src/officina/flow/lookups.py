@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, insert, select, update
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.changes import Actor
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.core.sqlfuncs import byte_order, lowered
 from officina.flow import models
 from officina.flow.body import Body
@@ -42,7 +44,7 @@ class Lookup:
     cents: frozenset[str]
     create_model: type[Body]
     patch_model: type[Body]
-    before_delete: Callable[[Connection, Row[Any], int], None]
+    before_delete: Callable[[Connection, Row[Any], int, Actor], None]
 
     def serialize(self, row: Row[Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"id": row.id}
@@ -66,21 +68,21 @@ class Lookup:
     def load(self, conn: Connection, item_id: str) -> Row[Any] | None:
         return conn.execute(select(self.table).where(self.table.c.id == item_id)).first()
 
-    def create(self, conn: Connection, item_id: str, body: Body) -> None:
+    def create(self, conn: Connection, item_id: str, body: Body, actor: Actor) -> None:
         if self.load(conn, item_id) is not None:
             raise conflict("id_exists", f"a {self.noun} with id {item_id} already exists")
         values = {column: default for column, default in self.fields.values()}
         values.update(self._given(body))
-        conn.execute(insert(self.table).values(id=item_id, **values))
+        insert_row(conn, actor, self.table, {"id": item_id, **values})
 
-    def patch(self, conn: Connection, row: Row[Any], body: Body) -> None:
+    def patch(self, conn: Connection, row: Row[Any], body: Body, actor: Actor) -> None:
         values = self._given(body)
         if values:
-            conn.execute(update(self.table).where(self.table.c.id == row.id).values(**values))
+            update_where(conn, actor, self.table, self.table.c.id == row.id, values)
 
-    def delete(self, conn: Connection, row: Row[Any], ts: int) -> None:
-        self.before_delete(conn, row, ts)
-        conn.execute(delete(self.table).where(self.table.c.id == row.id))
+    def delete(self, conn: Connection, row: Row[Any], ts: int, actor: Actor) -> None:
+        self.before_delete(conn, row, ts, actor)
+        delete_where(conn, actor, self.table, self.table.c.id == row.id)
 
     def _given(self, body: Body) -> dict[str, Any]:
         return {self.fields[k][0]: v for k, v in body.sent().items() if k in self.fields}
@@ -95,13 +97,13 @@ def _named_in(column: Any, item_id: str) -> Any:
     return cast(column, Text).like(f'%"{item_id}"%')
 
 
-def _label_cleanup(conn: Connection, row: Row[Any], ts: int) -> None:
+def _label_cleanup(conn: Connection, row: Row[Any], ts: int, actor: Actor) -> None:
     # The label disappears from the nodes' JSON: their lastChanged moves.
     holders = select(node_labels.c.node_id).where(node_labels.c.label_id == row.id)
-    conn.execute(update(nodes).where(nodes.c.id.in_(holders)).values(last_changed=ts))
+    update_where(conn, actor, nodes, nodes.c.id.in_(holders), {"last_changed": ts})
 
 
-def _category_in_use(conn: Connection, row: Row[Any], ts: int) -> None:
+def _category_in_use(conn: Connection, row: Row[Any], ts: int, actor: Actor) -> None:
     used = _count(
         conn,
         nodes.c.price_category_id == row.id,
@@ -113,7 +115,7 @@ def _category_in_use(conn: Connection, row: Row[Any], ts: int) -> None:
         raise conflict("in_use", "the price category is in use; disable it instead")
 
 
-def _surcharge_in_use(conn: Connection, row: Row[Any], ts: int) -> None:
+def _surcharge_in_use(conn: Connection, row: Row[Any], ts: int, actor: Actor) -> None:
     used = _count(
         conn,
         time_records.c.price_surcharge_id == row.id,
@@ -123,7 +125,7 @@ def _surcharge_in_use(conn: Connection, row: Row[Any], ts: int) -> None:
         raise conflict("in_use", "the price surcharge is in use; disable it instead")
 
 
-def _nothing(conn: Connection, row: Row[Any], ts: int) -> None:
+def _nothing(conn: Connection, row: Row[Any], ts: int, actor: Actor) -> None:
     """Project roles: their assignments go with them (foreign key cascade)."""
 
 

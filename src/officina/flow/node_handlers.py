@@ -12,7 +12,7 @@ from fastapi import Path, Request
 from starlette.responses import Response
 
 from officina.core.clock import now
-from officina.flow import node_view, nodes, search, tree
+from officina.flow import changelog, node_view, nodes, search, tree
 from officina.flow.body import Body
 from officina.flow.context import Ctx
 from officina.flow.errors import FlowError, not_found
@@ -72,7 +72,16 @@ def create(
 ) -> Response:
     ts = now()
     with ctx.store.write() as conn:
-        new_id = nodes.create(conn, node_type, body, ctx.user, ts, node_id)
+        new_id = nodes.create(
+            conn,
+            node_type,
+            body,
+            ctx.user,
+            ts,
+            node_id,
+            principal=ctx.principal,
+            actor=changelog.actor(ctx),
+        )
     return created(new_id, f"/{ctx.instance}/flow/api/v1/{collection}/{new_id}")
 
 
@@ -100,7 +109,16 @@ def patch(
     ts = now()
     with ctx.store.write() as conn:
         row = _row(conn, node_type, node_id, request)
-        nodes.patch(conn, node_type, row, body, ctx.user, ts)
+        nodes.patch(
+            conn,
+            node_type,
+            row,
+            body,
+            ctx.user,
+            ts,
+            principal=ctx.principal,
+            actor=changelog.actor(ctx),
+        )
     return no_content()
 
 
@@ -108,7 +126,7 @@ def delete(ctx: Ctx, request: Request, node_type: str, node_id: str, name: str) 
     check_path_id(node_id, name)
     with ctx.store.write() as conn:
         row = _row(conn, node_type, node_id, request)
-        tree.delete_subtree(conn, row)
+        tree.delete_subtree(conn, row, changelog.actor(ctx))
     return no_content()
 
 
@@ -129,7 +147,7 @@ def _search(ctx: Ctx, request: Request, node_type: str, query: search.Query) -> 
     compiled = search.compile_nodes(node_type, query, ctx.store.dialect)
     if compiled.needs_root:
         with ctx.store.write() as conn:
-            tree.ensure_root(conn, now())
+            tree.ensure_root(conn, now(), changelog.actor(ctx))
     with ctx.store.read() as conn:
         return ok(search.run_nodes(conn, node_type, compiled, objects))
 
@@ -145,7 +163,7 @@ def set_archive(ctx: Ctx, node_id: str, value: str) -> Response:
         row = tree.load(conn, node_id)
         if row is None:
             raise not_found("node")
-        tree.set_archived(conn, row, value == "1", ctx.user, ts)
+        tree.set_archived(conn, row, value == "1", ctx.user, ts, changelog.actor(ctx))
     return no_content()
 
 

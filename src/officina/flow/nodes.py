@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.auth import Principal
+from officina.core.changes import Actor
 from officina.core.ids import new_uuid
-from officina.flow import enums, responsible, tree
+from officina.core.logged import delete_where, insert_row, insert_rows, update_where
+from officina.flow import customer_access, enums, responsible, tree
 from officina.flow.body import Body
-from officina.flow.customer_ids import account_of, accounts
+from officina.flow.customer_ids import accounts
 from officina.flow.errors import conflict, invalid, invalid_many
 from officina.flow.node_view import project_status, work_package_status
 from officina.flow.refs import Errors, check_labels, check_price_category
@@ -108,12 +111,13 @@ def _reference_errors(conn: Connection, body: Body, row: Row[Any] | None) -> Err
     return errors
 
 
-def _customer(conn: Connection, body: Body, errors: Errors) -> int | None:
-    """The account behind ``flowCustomer`` (or None after recording a 400)."""
+def _customer(conn: Connection, body: Body, errors: Errors, principal: Principal) -> int | None:
+    """The account behind ``flowCustomer`` (or None after recording a 400); a customer the
+    caller may not see is unknown to them."""
     customer_id = getattr(body, "flowCustomer", None)
     if customer_id is None:
         return None
-    account = account_of(conn, customer_id)
+    account = customer_access.visible_account(conn, customer_id, principal)
     if account is None:
         errors.append(("flowCustomer", f"unknown customer {customer_id}"))
     return account
@@ -208,13 +212,14 @@ def _completion(node_type: str, values: dict[str, Any], before: Any, user: str, 
         values["completed_by"], values["completed_on"] = None, None
 
 
-def _write_labels(conn: Connection, node_id: str, ids: list[str]) -> None:
-    conn.execute(delete(node_labels).where(node_labels.c.node_id == node_id))
-    if ids:
-        conn.execute(
-            insert(node_labels),
-            [{"node_id": node_id, "label_id": lid, "position": i} for i, lid in enumerate(ids)],
-        )
+def _write_labels(conn: Connection, node_id: str, ids: list[str], actor: Actor) -> None:
+    delete_where(conn, actor, node_labels, node_labels.c.node_id == node_id)
+    insert_rows(
+        conn,
+        actor,
+        node_labels,
+        [{"node_id": node_id, "label_id": lid, "position": i} for i, lid in enumerate(ids)],
+    )
 
 
 def _siblings_given(body: Body) -> list[str] | None:
@@ -222,11 +227,19 @@ def _siblings_given(body: Body) -> list[str] | None:
 
 
 def create(
-    conn: Connection, node_type: str, body: Body, user: str, ts: int, node_id: str | None = None
+    conn: Connection,
+    node_type: str,
+    body: Body,
+    user: str,
+    ts: int,
+    node_id: str | None = None,
+    *,
+    principal: Principal,
+    actor: Actor,
 ) -> str:
     errors: Errors = []
     if node_type in (enums.FOLDER, enums.PROJECT) and getattr(body, "parentNodeId", None) is None:
-        parent_id = tree.ensure_root(conn, ts)
+        parent_id = tree.ensure_root(conn, ts, actor)
     else:
         parent_id = str(getattr(body, "parentNodeId", ""))
     allowed, words = tree.PARENTS[node_type]
@@ -234,7 +247,7 @@ def create(
     if parent is None or parent.node_type not in allowed:
         errors.append(("parentNodeId", words))
     errors += _reference_errors(conn, body, None)
-    account = _customer(conn, body, errors) if node_type == enums.PROJECT else None
+    account = _customer(conn, body, errors, principal) if node_type == enums.PROJECT else None
     change, resp_errors = responsible.requested(body, True, None)
     errors += resp_errors + responsible.check(conn, change)
     given_order = _siblings_given(body)
@@ -280,8 +293,11 @@ def create(
         values["sort_order"] = tree.next_sort_order(conn, node_type, parent_id)
     name = str(getattr(body, "name", ""))
     ref = str(getattr(body, "referenceNumber", None) or "")
-    conn.execute(
-        insert(nodes).values(
+    insert_row(
+        conn,
+        actor,
+        nodes,
+        dict(
             id=new_id,
             node_type=node_type,
             parent_id=parent_id,
@@ -298,25 +314,37 @@ def create(
             last_changed_on=ts,
             last_changed_by=user,
             **values,
-        )
+        ),
     )
-    tree.add_ancestry(conn, new_id, parent_id)
-    _write_labels(conn, new_id, list(getattr(body, "labels", None) or []))
+    tree.add_ancestry(conn, new_id, parent_id, actor)
+    _write_labels(conn, new_id, list(getattr(body, "labels", None) or []), actor)
     if change is not None and change.defines:
-        responsible.write(conn, new_id, change)
+        responsible.write(conn, new_id, change, actor)
     if given_order is not None:
         sort_order = getattr(body, "sortOrder", None)
-        tree.apply_sorted_siblings(conn, node_type, parent_id, new_id, given_order, sort_order, ts)
+        tree.apply_sorted_siblings(
+            conn, node_type, parent_id, new_id, given_order, sort_order, ts, actor
+        )
     return new_id
 
 
-def patch(conn: Connection, node_type: str, row: Row[Any], body: Body, user: str, ts: int) -> None:
+def patch(
+    conn: Connection,
+    node_type: str,
+    row: Row[Any],
+    body: Body,
+    user: str,
+    ts: int,
+    *,
+    principal: Principal,
+    actor: Actor,
+) -> None:
     if body.given("parentNodeId") and getattr(body, "parentNodeId", None) != row.parent_id:
         raise invalid("parentNodeId", "parentNodeId cannot be changed")
     errors = _reference_errors(conn, body, row)
     account = None
     if node_type == enums.PROJECT and body.given("flowCustomer"):
-        account = _customer(conn, body, errors)
+        account = _customer(conn, body, errors, principal)
     current_resp = responsible.own(conn, row.id, bool(row.defines_own_responsible))
     change, resp_errors = responsible.requested(body, False, current_resp)
     if node_type not in WITH_RESPONSIBLE:
@@ -355,35 +383,42 @@ def patch(conn: Connection, node_type: str, row: Row[Any], body: Body, user: str
         values["customer_account"] = account
     if change is not None:
         values["defines_own_responsible"] = change.defines
-    conn.execute(
-        update(nodes)
-        .where(nodes.c.id == row.id)
-        .values(**values, last_changed=ts, last_changed_on=ts, last_changed_by=user)
+    update_where(
+        conn,
+        actor,
+        nodes,
+        nodes.c.id == row.id,
+        {**values, "last_changed": ts, "last_changed_on": ts, "last_changed_by": user},
     )
     if body.given("labels"):
-        _write_labels(conn, row.id, list(getattr(body, "labels", None) or []))
+        _write_labels(conn, row.id, list(getattr(body, "labels", None) or []), actor)
     if change is not None:
-        responsible.write(conn, row.id, change)
+        responsible.write(conn, row.id, change, actor)
     if change is not None or (account is not None and account != row.customer_account):
-        tree.bump_descendants(conn, row.id, ts)
+        tree.bump_descendants(conn, row.id, ts, actor)
     if archive is not None:
-        tree.set_archived(conn, tree.require(tree.load(conn, row.id), "node"), archive, user, ts)
+        node = tree.require(tree.load(conn, row.id), "node")
+        tree.set_archived(conn, node, archive, user, ts, actor)
     if node_type == enums.WORK_PACKAGE and "use_price_category_per_time_tracking" in values:
-        _switch_price_category(conn, row, values)
+        _switch_price_category(conn, row, values, actor)
     if given_order is not None:
         tree.apply_sorted_siblings(
-            conn, node_type, row.parent_id, row.id, given_order, values.get("sort_order"), ts
+            conn, node_type, row.parent_id, row.id, given_order, values.get("sort_order"), ts, actor
         )
 
 
-def _switch_price_category(conn: Connection, row: Row[Any], values: dict[str, Any]) -> None:
+def _switch_price_category(
+    conn: Connection, row: Row[Any], values: dict[str, Any], actor: Actor
+) -> None:
     """Turning the per-record price category on or off rewrites the unbilled records."""
     now_on = bool(values["use_price_category_per_time_tracking"])
     if now_on == bool(row.use_price_category_per_time_tracking):
         return
     category = values.get("price_category_id", row.price_category_id) if now_on else None
-    conn.execute(
-        update(time_records)
-        .where(time_records.c.work_package_id == row.id, time_records.c.billed_on.is_(None))
-        .values(price_category_id=category)
+    update_where(
+        conn,
+        actor,
+        time_records,
+        and_(time_records.c.work_package_id == row.id, time_records.c.billed_on.is_(None)),
+        {"price_category_id": category},
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from starlette.responses import Response
 
+from officina.core.changes import Actor
 from officina.core.clock import now
 from officina.core.ids import new_uuid
-from officina.flow import enums, responsible, tree
+from officina.core.logged import delete_where, insert_row, insert_rows, update_where
+from officina.flow import changelog, enums, responsible, tree
 from officina.flow.errors import conflict, invalid, invalid_many, not_found
 from officina.flow.http import (
     check_if_match,
@@ -60,9 +62,9 @@ def get_planning_dates(ctx: Reader, request: Request, ids: IdsQuery = None) -> R
     return ok([_serialize(r) for r in rows])
 
 
-def _touch(conn: Any, node_id: str, ts: int) -> None:
+def _touch(conn: Any, node_id: str, ts: int, actor: Actor) -> None:
     above = select(ancestry.c.ancestor_id).where(ancestry.c.descendant_id == node_id)
-    conn.execute(update(nodes).where(nodes.c.id.in_(above)).values(last_changed=ts))
+    update_where(conn, actor, nodes, nodes.c.id.in_(above), {"last_changed": ts})
 
 
 def _check(conn: Any, values: dict[str, Any]) -> None:
@@ -90,8 +92,9 @@ def _create(ctx: Any, item_id: str, body: PlanningDateCreate) -> Response:
         exists = conn.execute(select(planning_dates.c.id).where(planning_dates.c.id == item_id))
         if exists.first() is not None:
             raise conflict("id_exists", f"a planning date with id {item_id} already exists")
-        conn.execute(insert(planning_dates).values(id=item_id, **values))
-        _touch(conn, body.nodeId, ts)
+        actor = changelog.actor(ctx)
+        insert_row(conn, actor, planning_dates, {"id": item_id, **values})
+        _touch(conn, body.nodeId, ts, actor)
     return created(item_id, f"/{ctx.instance}/flow/api/v1/planningDates/{item_id}")
 
 
@@ -154,11 +157,10 @@ def patch_planning_date(
         }
         merged = {**dict(row._mapping), **changes}
         _check(conn, merged)
+        actor = changelog.actor(ctx)
         if changes:
-            conn.execute(
-                update(planning_dates).where(planning_dates.c.id == item_id).values(**changes)
-            )
-        _touch(conn, row.node_id, now())
+            update_where(conn, actor, planning_dates, planning_dates.c.id == item_id, changes)
+        _touch(conn, row.node_id, now(), actor)
     return no_content()
 
 
@@ -170,8 +172,9 @@ def delete_planning_date(
     item_id = check_path_id(planningDateId, "planningDateId")
     with ctx.store.write() as conn:
         row = _stored(conn, request, item_id)
-        conn.execute(delete(planning_dates).where(planning_dates.c.id == item_id))
-        _touch(conn, row.node_id, now())
+        actor = changelog.actor(ctx)
+        delete_where(conn, actor, planning_dates, planning_dates.c.id == item_id)
+        _touch(conn, row.node_id, now(), actor)
     return no_content()
 
 
@@ -275,9 +278,9 @@ def put_role_assignments(
                 )
         if errors:
             raise invalid_many(errors)
-        conn.execute(delete(role_assignments).where(role_assignments.c.node_id == node_id))
-        if rows:
-            conn.execute(insert(role_assignments), rows)
+        actor = changelog.actor(ctx)
+        delete_where(conn, actor, role_assignments, role_assignments.c.node_id == node_id)
+        insert_rows(conn, actor, role_assignments, rows)
     return no_content()
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from officina.core.clock import now
 from officina.core.ids import new_uuid
-from officina.flow import search, timerecords
+from officina.flow import changelog, search, timerecords
 from officina.flow.context import Ctx
 from officina.flow.errors import not_found
 from officina.flow.http import (
@@ -59,7 +59,7 @@ def get_records(ctx: Reader, request: Request, ids: IdsQuery = None) -> Response
 def post_record(ctx: Writer, body: TimeRecordCreate) -> Response:
     record_id = new_uuid()
     with ctx.store.write() as conn:
-        timerecords.write(conn, record_id, body, None, True, ctx.user, now())
+        timerecords.write(conn, record_id, body, None, True, ctx.user, now(), changelog.actor(ctx))
     return created(record_id, _location(ctx, record_id))
 
 
@@ -82,7 +82,9 @@ def put_record(
     record_id = check_path_id(timeTrackingRecordId, "timeTrackingRecordId")
     with ctx.store.write() as conn:
         stored = _stored(conn, record_id, request)
-        timerecords.write(conn, record_id, body, stored, True, ctx.user, now())
+        timerecords.write(
+            conn, record_id, body, stored, True, ctx.user, now(), changelog.actor(ctx)
+        )
     if stored is None:
         return created(record_id, _location(ctx, record_id))
     return no_content()
@@ -99,7 +101,9 @@ def patch_record(
         stored = _stored(conn, record_id, request)
         if stored is None:
             raise not_found("time tracking record")
-        timerecords.write(conn, record_id, body, stored, False, ctx.user, now())
+        timerecords.write(
+            conn, record_id, body, stored, False, ctx.user, now(), changelog.actor(ctx)
+        )
     return no_content()
 
 
@@ -113,7 +117,7 @@ def delete_record(
         stored = _stored(conn, record_id, request)
         if stored is None:
             raise not_found("time tracking record")
-        timerecords.remove(conn, stored)
+        timerecords.remove(conn, stored, changelog.actor(ctx))
     return no_content()
 
 

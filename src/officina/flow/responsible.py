@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
+from officina.core.changes import Actor
 from officina.core.clock import now
+from officina.core.logged import delete_where, insert_rows
 from officina.core.schema import groups, groups2users, users
 from officina.flow.body import Body
 from officina.flow.refs import Errors, check_groups, check_users
@@ -107,8 +109,8 @@ def own(conn: Connection, node_id: str, defines: bool) -> Responsible:
     )
 
 
-def write(conn: Connection, node_id: str, change: Responsible) -> None:
-    conn.execute(delete(node_responsibles).where(node_responsibles.c.node_id == node_id))
+def write(conn: Connection, node_id: str, change: Responsible, actor: Actor) -> None:
+    delete_where(conn, actor, node_responsibles, node_responsibles.c.node_id == node_id)
     rows = [
         {"node_id": node_id, "kind": "user", "principal_uuid": u, "position": i}
         for i, u in enumerate(change.users)
@@ -117,7 +119,7 @@ def write(conn: Connection, node_id: str, change: Responsible) -> None:
         for i, g in enumerate(change.groups)
     ]
     if change.defines and rows:
-        conn.execute(insert(node_responsibles), rows)
+        insert_rows(conn, actor, node_responsibles, rows)
 
 
 # -- RU1: users finally responsible for nodes ---------------------------------------------------

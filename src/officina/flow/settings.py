@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from officina.core.changes import Actor
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.flow import enums
 from officina.flow.errors import invalid_many
 from officina.flow.refs import Errors
@@ -78,7 +80,7 @@ def read(conn: Connection) -> dict[str, Any]:
     return values
 
 
-def patch(conn: Connection, body: dict[str, Any]) -> None:
+def patch(conn: Connection, body: dict[str, Any], actor: Actor) -> None:
     """Merge the known keys of ``body``; unknown keys are ignored like unknown properties."""
     errors: Errors = []
     for key, value in body.items():
@@ -91,6 +93,13 @@ def patch(conn: Connection, body: dict[str, Any]) -> None:
     for key, value in body.items():
         if key not in CHECKS:
             continue
-        conn.execute(delete(settings_table).where(settings_table.c.key == key))
-        if value is not None and value != DEFAULTS[key]:
-            conn.execute(insert(settings_table).values(key=key, value=value))
+        stored = conn.execute(
+            select(settings_table.c.value).where(settings_table.c.key == key)
+        ).first()
+        wanted = value is not None and value != DEFAULTS[key]
+        if stored is not None and not wanted:
+            delete_where(conn, actor, settings_table, settings_table.c.key == key)
+        elif stored is None and wanted:
+            insert_row(conn, actor, settings_table, {"key": key, "value": value})
+        elif stored is not None:
+            update_where(conn, actor, settings_table, settings_table.c.key == key, {"value": value})

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.changes import Actor
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.flow import enums, tree
 from officina.flow import settings as flow_settings
 from officina.flow.errors import conflict, invalid_many
@@ -373,6 +375,7 @@ def write(
     full: bool,
     user: str,
     ts: int,
+    actor: Actor,
 ) -> None:
     """Create (``stored`` None), replace (``full``) or patch one record."""
     outcome = resulting(conn, body, stored, full)
@@ -385,12 +388,12 @@ def write(
     check_max_effort(conn, stored, outcome.values)
     values = {**outcome.values, "last_changed_on": ts, "last_changed_by": user}
     if stored is None:
-        conn.execute(insert(time_records).values(id=record_id, created_on=ts, **values))
+        insert_row(conn, actor, time_records, {"id": record_id, "created_on": ts, **values})
     else:
-        conn.execute(update(time_records).where(time_records.c.id == record_id).values(**values))
+        update_where(conn, actor, time_records, time_records.c.id == record_id, values)
 
 
-def remove(conn: Connection, stored: Row[Any]) -> None:
+def remove(conn: Connection, stored: Row[Any], actor: Actor) -> None:
     check_not_billed(stored)
     check_unlocked(conn, stored.reference_node_id)
-    conn.execute(delete(time_records).where(time_records.c.id == stored.id))
+    delete_where(conn, actor, time_records, time_records.c.id == stored.id)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, exc, func, insert, select, update
+from sqlalchemy import and_, exc, func, select
 from sqlalchemy.engine import Connection, Row
 
+from officina.core.changes import Actor
 from officina.core.ids import new_uuid
+from officina.core.logged import delete_where, insert_row, insert_rows, update_where
 from officina.core.people import read_settings
 from officina.flow import enums
 from officina.flow.errors import FlowError, conflict
@@ -57,7 +59,7 @@ def root_id(conn: Connection) -> str | None:
     return conn.execute(select(nodes.c.id).where(nodes.c.root_key == ROOT_KEY)).scalar()
 
 
-def ensure_root(conn: Connection, ts: int) -> str:
+def ensure_root(conn: Connection, ts: int, actor: Actor) -> str:
     """The root project folder's id, creating the folder on first need.
 
     An instance gets its root folder lazily (on the first write that needs it, or the first
@@ -71,23 +73,26 @@ def ensure_root(conn: Connection, ts: int) -> str:
     new_id = new_uuid()
     try:
         with conn.begin_nested():
-            conn.execute(
-                insert(nodes).values(
-                    id=new_id,
-                    node_type=enums.FOLDER,
-                    parent_id=None,
-                    project_id=None,
-                    root_key=ROOT_KEY,
-                    name=name,
-                    name_cf=name.casefold(),
-                    key_value_store={},
-                    created_on=ts,
-                    last_changed=ts,
-                    last_changed_on=ts,
-                    last_changed_by=None,
-                )
+            insert_row(
+                conn,
+                actor,
+                nodes,
+                {
+                    "id": new_id,
+                    "node_type": enums.FOLDER,
+                    "parent_id": None,
+                    "project_id": None,
+                    "root_key": ROOT_KEY,
+                    "name": name,
+                    "name_cf": name.casefold(),
+                    "key_value_store": {},
+                    "created_on": ts,
+                    "last_changed": ts,
+                    "last_changed_on": ts,
+                    "last_changed_by": None,
+                },
             )
-            conn.execute(insert(ancestry).values(ancestor_id=new_id, descendant_id=new_id, depth=0))
+            add_ancestry(conn, new_id, None, actor)
     except exc.IntegrityError:
         # Another worker created it at the same moment.
         existing = root_id(conn)
@@ -96,7 +101,7 @@ def ensure_root(conn: Connection, ts: int) -> str:
     return new_id
 
 
-def add_ancestry(conn: Connection, node_id: str, parent_id: str | None) -> None:
+def add_ancestry(conn: Connection, node_id: str, parent_id: str | None, actor: Actor) -> None:
     rows = [{"ancestor_id": node_id, "descendant_id": node_id, "depth": 0}]
     if parent_id is not None:
         for anc in conn.execute(
@@ -107,7 +112,7 @@ def add_ancestry(conn: Connection, node_id: str, parent_id: str | None) -> None:
             rows.append(
                 {"ancestor_id": anc.ancestor_id, "descendant_id": node_id, "depth": anc.depth + 1}
             )
-    conn.execute(insert(ancestry), rows)
+    insert_rows(conn, actor, ancestry, rows)
 
 
 def subtree_ids(node_id: str) -> Any:
@@ -121,11 +126,9 @@ def descendant_ids(node_id: str) -> Any:
     )
 
 
-def bump_descendants(conn: Connection, node_id: str, ts: int) -> None:
+def bump_descendants(conn: Connection, node_id: str, ts: int, actor: Actor) -> None:
     """Their JSON changed through an ancestor (inherited lists, customer): ``lastChanged``."""
-    conn.execute(
-        update(nodes).where(nodes.c.id.in_(descendant_ids(node_id))).values(last_changed=ts)
-    )
+    update_where(conn, actor, nodes, nodes.c.id.in_(descendant_ids(node_id)), {"last_changed": ts})
 
 
 # -- sibling order ---------------------------------------------------------------------------
@@ -181,6 +184,7 @@ def apply_sorted_siblings(
     given: list[str],
     sort_order: int | None,
     ts: int,
+    actor: Actor,
 ) -> None:
     """Renumber the sibling set 0…n−1 in the order given (the node placed as the rules say)."""
     order = list(given)
@@ -196,24 +200,33 @@ def apply_sorted_siblings(
             values: dict[str, Any] = {"sort_order": index}
             if sid != node_id:
                 values["last_changed"] = ts
-            conn.execute(update(nodes).where(nodes.c.id == sid).values(**values))
+            update_where(conn, actor, nodes, nodes.c.id == sid, values)
 
 
 # -- archive and delete ----------------------------------------------------------------------
 
 
-def set_archived(conn: Connection, node: Row[Any], archive: bool, user: str, ts: int) -> None:
+def set_archived(
+    conn: Connection, node: Row[Any], archive: bool, user: str, ts: int, actor: Actor
+) -> None:
     """Archive or unarchive the node and all its descendants (ancestors are not touched)."""
     if archive and node.root_key == ROOT_KEY:
         raise conflict("root_folder", "the root project folder cannot be archived")
-    conn.execute(
-        update(nodes)
-        .where(nodes.c.id.in_(subtree_ids(node.id)), nodes.c.is_archived.is_not(archive))
-        .values(is_archived=archive, last_changed=ts, last_changed_on=ts, last_changed_by=user)
+    update_where(
+        conn,
+        actor,
+        nodes,
+        and_(nodes.c.id.in_(subtree_ids(node.id)), nodes.c.is_archived.is_not(archive)),
+        {
+            "is_archived": archive,
+            "last_changed": ts,
+            "last_changed_on": ts,
+            "last_changed_by": user,
+        },
     )
 
 
-def delete_subtree(conn: Connection, node: Row[Any]) -> None:
+def delete_subtree(conn: Connection, node: Row[Any], actor: Actor) -> None:
     """Delete the node and everything below it, unless money data hangs in the subtree."""
     if node.root_key == ROOT_KEY:
         raise conflict("root_folder", "the root project folder cannot be deleted")
@@ -241,10 +254,9 @@ def delete_subtree(conn: Connection, node: Row[Any]) -> None:
             "in_use",
             "cannot delete: billings refer to this subtree; archive the node instead",
         )
-    doomed = [r[0] for r in conn.execute(below)]
-    # Children first is not needed: the parent foreign key cascades, but deleting the whole
-    # set in one statement keeps the work in one place.
-    conn.execute(delete(nodes).where(nodes.c.id.in_(doomed)))
+    # The parent foreign key cascades: core's delete path removes (and logs) the subtree, the
+    # rows hanging on its nodes (labels, planning, ancestry...) included.
+    delete_where(conn, actor, nodes, nodes.c.id == node.id)
 
 
 def exists_any_node(conn: Connection, node_id: str) -> bool:

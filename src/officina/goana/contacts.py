@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, func, insert, or_, select, true, update
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from officina.core import languages
 from officina.core.clock import now
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.core.schema import groups
-from officina.goana import locations, team_refs
+from officina.goana import changelog, locations, team_refs
 from officina.goana.context import Ctx
 from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Errors, Problem
@@ -172,37 +173,41 @@ def _save(
         merged["display_name"] = values["display_name"]
     values["display_sort"] = merged.get("display_name") or computed
     ts = now()
+    actor = changelog.actor(ctx)
     if data.get("Location") is not None:
         values["location"] = locations.save(
-            conn, data["Location"], current.location if current else None
+            conn, actor, data["Location"], current.location if current else None
         )
     values["reference"] = reference
     if current is None:
         contact_id = int(
-            conn.execute(
-                insert(contact).values(created=ts, modified=ts, **values).returning(contact.c.ID)
-            ).scalar_one()
+            insert_row(conn, actor, contact, {"created": ts, "modified": ts, **values})
         )
     else:
         contact_id = int(current.ID)
-        conn.execute(
-            update(contact)
-            .where(contact.c.ID == contact_id)
-            .values(modified=ts, rev=contact.c.rev + 1, **values)
+        update_where(
+            conn,
+            actor,
+            contact,
+            contact.c.ID == contact_id,
+            {"modified": ts, "rev": contact.c.rev + 1, **values},
         )
     if "ContactDetails" in data:
-        conn.execute(delete(contact_detail).where(contact_detail.c.contact == contact_id))
+        delete_where(conn, actor, contact_detail, contact_detail.c.contact == contact_id)
         for i, d in enumerate(data["ContactDetails"] or []):
             kind = d["Type"].strip()
-            conn.execute(
-                insert(contact_detail).values(
+            insert_row(
+                conn,
+                actor,
+                contact_detail,
+                dict(
                     contact=contact_id,
                     position=i + 1,
                     name=d.get("Name"),
                     type=DETAIL_TYPES.get(kind.lower(), kind),
                     value=d["Value"].strip(),
                     is_preferred=bool(d.get("IsPreferred")),
-                )
+                ),
             )
     return contact_id
 
@@ -386,8 +391,9 @@ def delete_contact(call: Call) -> Response:
         ).first()
         if used is not None:
             raise Problem(409, "jobs use this contact")
-        conn.execute(delete(contact).where(contact.c.ID == current.ID))
-        locations.drop(conn, [current.location])
+        actor = changelog.actor(call.ctx)
+        delete_where(conn, actor, contact, contact.c.ID == current.ID)
+        locations.drop(conn, actor, [current.location])
     return Response(status_code=204)
 
 

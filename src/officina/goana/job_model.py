@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from officina.core import translations as tr
+from officina.core.changes import Actor
 from officina.core.clock import now
-from officina.goana import job_params, statuses, team_refs, user_refs
+from officina.core.logged import delete_where, insert_row, update_where
+from officina.goana import changelog, job_params, statuses, team_refs, user_refs
 from officina.goana import template_model as templates
 from officina.goana.context import Ctx
 from officina.goana.problems import Errors, Problem
@@ -123,8 +125,9 @@ def save(conn: Connection, ctx: Ctx, data: dict[str, Any]) -> tuple[int, bool]:
     title = tr.read(conn, templates.KIND, [template_id], "title")[template_id].get(tr.ENGLISH, "")
     occurrences = job_params.check(conn, ctx, defs, title, data.get("Parameters") or [], errors)
     errors.check()
-    job_id = int(conn.execute(insert(job).values(**values).returning(job.c.ID)).scalar_one())
-    job_params.write(conn, job_id, occurrences + job_params.defaults(defs, occurrences))
+    actor = changelog.actor(ctx)
+    job_id = int(insert_row(conn, actor, job, values))
+    job_params.write(conn, actor, job_id, occurrences + job_params.defaults(defs, occurrences))
     return job_id, True
 
 
@@ -152,26 +155,29 @@ def change(conn: Connection, ctx: Ctx, current: Any, data: dict[str, Any]) -> No
             conn, ctx, defs, english.get(tr.ENGLISH, ""), data["Parameters"], errors
         )
     errors.check()
-    conn.execute(
-        update(job)
-        .where(job.c.ID == current.ID)
-        .values(modified=now(), rev=job.c.rev + 1, **values)
+    actor = changelog.actor(ctx)
+    update_where(
+        conn,
+        actor,
+        job,
+        job.c.ID == current.ID,
+        {"modified": now(), "rev": job.c.rev + 1, **values},
     )
-    job_params.write(conn, current.ID, occurrences)
+    job_params.write(conn, actor, current.ID, occurrences)
 
 
-def set_status(conn: Connection, current: Any, status_id: int) -> None:
-    conn.execute(
-        update(job)
-        .where(job.c.ID == current.ID)
-        .values(status=status_id, modified=now(), rev=job.c.rev + 1)
+def set_status(conn: Connection, actor: Actor, current: Any, status_id: int) -> None:
+    update_where(
+        conn,
+        actor,
+        job,
+        job.c.ID == current.ID,
+        {"status": status_id, "modified": now(), "rev": job.c.rev + 1},
     )
 
 
-def remove(conn: Connection, current: Any) -> None:
+def remove(conn: Connection, actor: Actor, current: Any) -> None:
     """Delete a job with its values; the locations its values owned go with it."""
-    from sqlalchemy import delete
-
     from officina.goana import locations
     from officina.goana.tables import job_parameter
 
@@ -181,6 +187,6 @@ def remove(conn: Connection, current: Any) -> None:
             select(job_parameter.c.location).where(job_parameter.c.job == current.ID)
         )
     ]
-    conn.execute(delete(job_parameter).where(job_parameter.c.job == current.ID))
-    conn.execute(delete(job).where(job.c.ID == current.ID))
-    locations.drop(conn, owned)
+    # The job's values go with it (foreign key cascade), each with its own entry.
+    delete_where(conn, actor, job, job.c.ID == current.ID)
+    locations.drop(conn, actor, owned)

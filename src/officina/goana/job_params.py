@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from officina.core import translations as tr
+from officina.core.changes import Actor
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.goana import locations, param_types
 from officina.goana.context import Ctx
 from officina.goana.problems import Errors
@@ -193,7 +195,7 @@ def defaults(defs: dict[str, Definition], given: list[Occurrence]) -> list[Occur
     return extra
 
 
-def write(conn: Connection, job_id: int, occurrences: list[Occurrence]) -> None:
+def write(conn: Connection, actor: Actor, job_id: int, occurrences: list[Occurrence]) -> None:
     """Merge occurrences into the job: each replaces its (Name, Variant), others stay."""
     for occ in occurrences:
         row = conn.execute(
@@ -205,8 +207,8 @@ def write(conn: Connection, job_id: int, occurrences: list[Occurrence]) -> None:
         ).first()
         if occ.remove:
             if row is not None:
-                conn.execute(delete(job_parameter).where(job_parameter.c.ID == row.ID))
-                locations.drop(conn, [row.location])
+                delete_where(conn, actor, job_parameter, job_parameter.c.ID == row.ID)
+                locations.drop(conn, actor, [row.location])
             continue
         sent = occ.sent
         values: dict[str, Any] = {}
@@ -214,7 +216,7 @@ def write(conn: Connection, job_id: int, occurrences: list[Occurrence]) -> None:
         if kind.name == "Location":
             if sent.get("Location") is not None:
                 existing = row.location if row is not None else None
-                values["location"] = locations.save(conn, sent["Location"], existing)
+                values["location"] = locations.save(conn, actor, sent["Location"], existing)
         elif kind.name == "Contact":
             if occ.contact is not None:
                 values["contact"] = occ.contact
@@ -226,13 +228,14 @@ def write(conn: Connection, job_id: int, occurrences: list[Occurrence]) -> None:
         elif "Value" in sent:
             values["value"] = occ.value
         if row is None:
-            conn.execute(
-                insert(job_parameter).values(
-                    job=job_id, definition=occ.definition.id, variant=occ.variant, **values
-                )
+            insert_row(
+                conn,
+                actor,
+                job_parameter,
+                {"job": job_id, "definition": occ.definition.id, "variant": occ.variant, **values},
             )
         elif values:
-            conn.execute(update(job_parameter).where(job_parameter.c.ID == row.ID).values(**values))
+            update_where(conn, actor, job_parameter, job_parameter.c.ID == row.ID, values)
 
 
 def is_full_shape(items: list[dict[str, Any]]) -> bool:

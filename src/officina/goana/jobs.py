@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from officina.core import translations as tr
-from officina.goana import job_model, job_view, statuses, team_refs, user_refs
+from officina.goana import changelog, job_model, job_view, statuses, team_refs, user_refs
 from officina.goana import template_model as templates
 from officina.goana.job_shapes import JOB, STATUS_CHANGE
 from officina.goana.paging import page_headers, page_of
@@ -172,7 +172,7 @@ def delete_job(call: Call) -> Response:
         if current is None:
             raise Problem(404, f"no job with the key {key[:200]!r}")
         check_if_match(call, current.rev)
-        job_model.remove(conn, current)
+        job_model.remove(conn, changelog.actor(call.ctx), current)
     return Response(status_code=204)
 
 
@@ -195,7 +195,8 @@ def post_status(call: Call) -> Response:
         if not visible:
             raise Problem(403, "your roles do not allow changing this job's status")
         check_if_match(call, current.rev)
-        job_model.set_status(conn, current, statuses.resolve(conn, data["Status"], "Status"))
+        status_id = statuses.resolve(conn, data["Status"], "Status")
+        job_model.set_status(conn, changelog.actor(call.ctx), current, status_id)
         result, rev = _one(conn, call, key)
     return tagged(result, rev, call)
 

@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from officina.core.changes import Actor
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.goana.problems import Errors
 from officina.goana.tables import location as loc_t
 from officina.goana.wire import Field, Shape, join
@@ -69,20 +71,20 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def save(conn: Connection, data: dict[str, Any], existing: int | None) -> int:
+def save(conn: Connection, actor: Actor, data: dict[str, Any], existing: int | None) -> int:
     """Write a location; an existing row is changed in place (absent fields unchanged)."""
     values = _values(data)
     if existing is not None:
         if values:
-            conn.execute(update(loc_t).where(loc_t.c.ID == existing).values(**values))
+            update_where(conn, actor, loc_t, loc_t.c.ID == existing, values)
         return existing
-    return int(conn.execute(insert(loc_t).values(**values).returning(loc_t.c.ID)).scalar_one())
+    return int(insert_row(conn, actor, loc_t, values))
 
 
-def drop(conn: Connection, ids: Iterable[int | None]) -> None:
+def drop(conn: Connection, actor: Actor, ids: Iterable[int | None]) -> None:
     gone = [i for i in ids if i is not None]
     if gone:
-        conn.execute(delete(loc_t).where(loc_t.c.ID.in_(gone)))
+        delete_where(conn, actor, loc_t, loc_t.c.ID.in_(gone))
 
 
 def render(conn: Connection, ids: Iterable[int | None]) -> dict[int, dict[str, Any]]:

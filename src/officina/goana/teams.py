@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from officina.core import people
 from officina.core.clock import now
+from officina.core.logged import delete_where, update_where
 from officina.core.schema import groups, groups2users, users
-from officina.goana import team_refs
+from officina.goana import changelog, team_refs
 from officina.goana.context import ROLE_PREFIX
 from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Problem
@@ -99,16 +100,19 @@ def _name(call: Call) -> str:
 def post_team(call: Call) -> Response:
     call.ctx.need("teams.write")
     name = _name(call)
+    actor = changelog.actor(call.ctx)
     with call.ctx.store.write() as conn:
         found = team_refs.find(conn, name)
         if found is not None:
             row = conn.execute(select(groups).where(groups.c.ID == found)).one()
             claim_version(call, conn, groups.c._rev, groups.c.ID == found, row._rev)
             if row.name != name:
-                conn.execute(
-                    update(groups)
-                    .where(groups.c.ID == found)
-                    .values(name=name, lastmodified=now(), _rev=groups.c._rev + 1)
+                update_where(
+                    conn,
+                    actor,
+                    groups,
+                    groups.c.ID == found,
+                    {"name": name, "lastmodified": now(), "_rev": groups.c._rev + 1},
                 )
             row = conn.execute(select(groups).where(groups.c.ID == found)).one()
             return tagged(_render(conn, [row])[0], row._rev, call)
@@ -119,7 +123,7 @@ def post_team(call: Call) -> Response:
                 f"the name {name!r} belongs to a group that is not a team",
                 {"Name": ["is taken"]},
             )
-        group_id = people.create_group(conn, name, creator=call.ctx.user_id)
+        group_id = people.create_group(conn, name, creator=call.ctx.user_id, actor=actor)
         row = conn.execute(select(groups).where(groups.c.ID == group_id)).one()
         body = _render(conn, [row])[0]
     location = f"{call.base}/teams/{quote(name, safe='')}"
@@ -137,10 +141,17 @@ def put_team(call: Call) -> Response:
         ).first()
         if clash is not None:
             raise Problem(409, f"a team named {name!r} exists", {"Name": ["is taken"]})
-        conn.execute(
-            update(groups)
-            .where(groups.c.ID == row.ID)
-            .values(name=name, name_ci=name.lower(), lastmodified=now(), _rev=groups.c._rev + 1)
+        update_where(
+            conn,
+            changelog.actor(call.ctx),
+            groups,
+            groups.c.ID == row.ID,
+            {
+                "name": name,
+                "name_ci": name.lower(),
+                "lastmodified": now(),
+                "_rev": groups.c._rev + 1,
+            },
         )
         row = conn.execute(select(groups).where(groups.c.ID == row.ID)).one()
         return tagged(_render(conn, [row])[0], row._rev, call)
@@ -154,8 +165,13 @@ def delete_team(call: Call) -> Response:
         for table, what in ((job, "jobs"), (contact, "contacts")):
             if conn.execute(select(table.c.ID).where(table.c.team == row.ID).limit(1)).first():
                 raise Problem(409, f"{what} use this team")
-        conn.execute(delete(groups2users).where(groups2users.c.group == row.ID))
-        conn.execute(delete(groups).where(groups.c.ID == row.ID))
+        elsewhere = team_refs.owned_elsewhere(conn, row.ID)
+        if elsewhere:
+            raise Problem(
+                409, f"records of other faces belong to this team: {', '.join(elsewhere)}"
+            )
+        # The memberships go with the group (foreign key cascade), each with its own entry.
+        delete_where(conn, changelog.actor(call.ctx), groups, groups.c.ID == row.ID)
     return Response(status_code=204)
 
 

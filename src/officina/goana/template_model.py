@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from officina.core import translations as tr
+from officina.core.changes import Actor
 from officina.core.clock import now
-from officina.goana import param_types
+from officina.core.logged import delete_where, insert_row, update_where
+from officina.goana import changelog, param_types
 from officina.goana.context import Ctx
 from officina.goana.problems import Errors, Problem
 from officina.goana.tables import dc_value, job, job_parameter, parameter_def, template
@@ -218,28 +220,27 @@ def save(conn: Connection, ctx: Ctx, data: dict[str, Any], owner: int | None) ->
     if "CanEditOnMobile" in data:
         values["can_edit_on_mobile"] = bool(data["CanEditOnMobile"])
     check_title_free(conn, ctx, owner, data)
+    actor = changelog.actor(ctx)
     if owner is None:
-        owner = int(
-            conn.execute(
-                insert(template).values(created=ts, modified=ts, **values).returning(template.c.ID)
-            ).scalar_one()
-        )
+        owner = int(insert_row(conn, actor, template, {"created": ts, "modified": ts, **values}))
         english = english_title(ctx, data)
         texts = data.get("TitleTranslations") or {}
         if english is not None and not (texts.get(tr.ENGLISH) or "").strip():
             texts = {**texts, tr.ENGLISH: english}
         _translate(conn, ctx, KIND, owner, "title", data.get("Title"), texts)
     else:
-        conn.execute(
-            update(template)
-            .where(template.c.ID == owner)
-            .values(modified=ts, rev=template.c.rev + 1, **values)
+        update_where(
+            conn,
+            actor,
+            template,
+            template.c.ID == owner,
+            {"modified": ts, "rev": template.c.rev + 1, **values},
         )
         _translate(
             conn, ctx, KIND, owner, "title", data.get("Title"), data.get("TitleTranslations")
         )
     if "Parameters" in data:
-        _save_params(conn, ctx, owner, data.get("Parameters") or [])
+        _save_params(conn, ctx, actor, owner, data.get("Parameters") or [])
     return owner
 
 
@@ -253,7 +254,9 @@ def _used_defs(conn: Connection, defs: Iterable[int]) -> set[int]:
     return {int(r.definition) for r in rows}
 
 
-def _save_params(conn: Connection, ctx: Ctx, owner: int, params: list[dict[str, Any]]) -> None:
+def _save_params(
+    conn: Connection, ctx: Ctx, actor: Actor, owner: int, params: list[dict[str, Any]]
+) -> None:
     existing = {
         r.name_ci: r.ID
         for r in conn.execute(
@@ -280,15 +283,9 @@ def _save_params(conn: Connection, ctx: Ctx, owner: int, params: list[dict[str, 
         }
         def_id = existing.get(name.lower())
         if def_id is None:
-            def_id = int(
-                conn.execute(
-                    insert(parameter_def)
-                    .values(template=owner, **values)
-                    .returning(parameter_def.c.ID)
-                ).scalar_one()
-            )
+            def_id = int(insert_row(conn, actor, parameter_def, {"template": owner, **values}))
         else:
-            conn.execute(update(parameter_def).where(parameter_def.c.ID == def_id).values(**values))
+            update_where(conn, actor, parameter_def, parameter_def.c.ID == def_id, values)
         kept.add(def_id)
         _translate(conn, ctx, DEF_KIND, def_id, "title", p.get("Title"), p.get("TitleTranslations"))
         if "PageTitle" in p or "PageTitleTranslations" in p:
@@ -301,11 +298,11 @@ def _save_params(conn: Connection, ctx: Ctx, owner: int, params: list[dict[str, 
                 p.get("PageTitle"),
                 p.get("PageTitleTranslations"),
             )
-        _save_options(conn, ctx, def_id, p.get("DataCollectionValues") or [])
+        _save_options(conn, ctx, actor, def_id, p.get("DataCollectionValues") or [])
     dropped = set(existing.values()) - kept
     used = _used_defs(conn, dropped)
     if used:
-        conn.execute(update(parameter_def).where(parameter_def.c.ID.in_(used)).values(retired=True))
+        update_where(conn, actor, parameter_def, parameter_def.c.ID.in_(used), {"retired": True})
     unused = dropped - used
     if unused:
         gone = [
@@ -314,7 +311,7 @@ def _save_params(conn: Connection, ctx: Ctx, owner: int, params: list[dict[str, 
         ]
         tr.forget(conn, DCV_KIND, gone)
         tr.forget(conn, DEF_KIND, unused)
-        conn.execute(delete(parameter_def).where(parameter_def.c.ID.in_(unused)))
+        delete_where(conn, actor, parameter_def, parameter_def.c.ID.in_(unused))
 
 
 def _used_keys(conn: Connection, def_id: int) -> set[str]:
@@ -326,7 +323,9 @@ def _used_keys(conn: Connection, def_id: int) -> set[str]:
     return {k for r in rows for k in str(r.key).split(";") if k}
 
 
-def _save_options(conn: Connection, ctx: Ctx, def_id: int, options: list[dict[str, Any]]) -> None:
+def _save_options(
+    conn: Connection, ctx: Ctx, actor: Actor, def_id: int, options: list[dict[str, Any]]
+) -> None:
     existing = {
         r.key: r.ID
         for r in conn.execute(
@@ -349,14 +348,10 @@ def _save_options(conn: Connection, ctx: Ctx, def_id: int, options: list[dict[st
         dcv = existing.get(key)
         if dcv is None:
             dcv = int(
-                conn.execute(
-                    insert(dc_value)
-                    .values(definition=def_id, key=key, **values)
-                    .returning(dc_value.c.ID)
-                ).scalar_one()
+                insert_row(conn, actor, dc_value, {"definition": def_id, "key": key, **values})
             )
         else:
-            conn.execute(update(dc_value).where(dc_value.c.ID == dcv).values(**values))
+            update_where(conn, actor, dc_value, dc_value.c.ID == dcv, values)
         _translate(conn, ctx, DCV_KIND, dcv, "label", label, o.get("LabelTranslations"))
     dropped = {k: i for k, i in existing.items() if k not in kept}
     if not dropped:
@@ -365,13 +360,13 @@ def _save_options(conn: Connection, ctx: Ctx, def_id: int, options: list[dict[st
     inactive = [i for k, i in dropped.items() if k in used]
     gone = [i for k, i in dropped.items() if k not in used]
     if inactive:
-        conn.execute(update(dc_value).where(dc_value.c.ID.in_(inactive)).values(inactive=True))
+        update_where(conn, actor, dc_value, dc_value.c.ID.in_(inactive), {"inactive": True})
     if gone:
         tr.forget(conn, DCV_KIND, gone)
-        conn.execute(delete(dc_value).where(dc_value.c.ID.in_(gone)))
+        delete_where(conn, actor, dc_value, dc_value.c.ID.in_(gone))
 
 
-def remove(conn: Connection, owner: int) -> None:
+def remove(conn: Connection, actor: Actor, owner: int) -> None:
     in_use = conn.execute(select(job.c.ID).where(job.c.template == owner).limit(1)).first()
     if in_use is not None:
         raise Problem(409, "jobs use this template; delete them first")
@@ -386,7 +381,8 @@ def remove(conn: Connection, owner: int) -> None:
         tr.forget(conn, DCV_KIND, opts)
         tr.forget(conn, DEF_KIND, defs)
     tr.forget(conn, KIND, [owner])
-    conn.execute(delete(template).where(template.c.ID == owner))
+    # Its parameter definitions and their options go with it (foreign key cascade).
+    delete_where(conn, actor, template, template.c.ID == owner)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from officina.core import translations as tr
+from officina.goana import changelog
 from officina.goana import template_model as model
 from officina.goana.paging import page_headers, page_of
 from officina.goana.problems import Problem
@@ -160,7 +161,7 @@ def delete_template(call: Call) -> Response:
     with call.ctx.store.write() as conn:
         current = _one(conn, call, owner)
         claim_version(call, conn, template.c.rev, template.c.ID == owner, current["_rev"])
-        model.remove(conn, owner)
+        model.remove(conn, changelog.actor(call.ctx), owner)
     return Response(status_code=204)
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from officina.core import languages, people
 from officina.core.clock import now
 from officina.core.ids import new_uuid
+from officina.core.logged import delete_where, insert_row, update_where
 from officina.core.passwords import hash_password
 from officina.core.schema import groups, groups2users, tokens, users
-from officina.goana import team_refs
+from officina.goana import changelog, team_refs
 from officina.goana.context import ROLE_PREFIX, ROLES, Ctx
 from officina.goana.paging import PAGING, page_headers, page_of, total_of
 from officina.goana.problems import Errors, Problem
@@ -50,16 +51,17 @@ USER = Shape(
 )
 
 
-def _memberships(conn: Connection, ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {i: [] for i in ids}
+def _memberships(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, bool]]]:
+    """Each user's active groups as (name, whether the group is a team)."""
+    found: dict[int, list[tuple[str, bool]]] = {i: [] for i in ids}
     if ids:
         for row in conn.execute(
-            select(groups2users.c.user, groups.c.name)
+            select(groups2users.c.user, groups.c.name, team_refs.is_team_clause().label("team"))
             .join(groups, groups.c.ID == groups2users.c.group)
             .where(groups2users.c.user.in_(ids), groups.c.activity == 0)
             .order_by(groups.c.name_ci)
         ):
-            found[row.user].append(row.name)
+            found[row.user].append((row.name, bool(row.team)))
     return found
 
 
@@ -72,7 +74,7 @@ def _render(conn: Connection, ctx: Ctx, rows: list[Any], avatars: bool) -> list[
     admin_name = people.ADMIN_GROUP
     out = []
     for r in rows:
-        names = groups_of[r.ID]
+        names = [name for name, _ in groups_of[r.ID]]
         roles = sorted(
             {
                 ROLES.get(n[len(ROLE_PREFIX) :].lower(), "")
@@ -90,9 +92,7 @@ def _render(conn: Connection, ctx: Ctx, rows: list[Any], avatars: bool) -> list[
             "IsBillingContact": bool(r.is_billing_contact),
             "WorkAssignable": r.work_assignable is not False,
             "Roles": roles,
-            "Teams": [
-                n for n in names if not n.lower().startswith(ROLE_PREFIX) and n != admin_name
-            ],
+            "Teams": [name for name, team in groups_of[r.ID] if team],
             "UserAvatar": b64(r.avatar) if avatars else None,
             "Created": format_datetime(r.creationdate, ctx.tz),
             "Modified": format_datetime(r.lastmodified, ctx.tz),
@@ -224,6 +224,7 @@ def _parse(call: Call) -> dict[str, Any]:
 def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None) -> int:
     errors = Errors()
     ts = now()
+    actor = changelog.actor(ctx)
     if current is None:
         if not (data.get("DisplayName") or "").strip():
             errors.add("DisplayName", "is required")
@@ -232,24 +233,25 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
         if _name_taken(conn, email, None):
             raise Problem(409, f"the e-mail {email!r} is a user name", {"Email": ["is taken"]})
         user_id = int(
-            conn.execute(
-                insert(users)
-                .values(
-                    creationdate=ts,
-                    lastmodified=ts,
-                    creator=ctx.user_id,
-                    name=email,
-                    name_ci=email.lower(),
-                    email=email,
-                    email_ci=email.lower(),
-                    uuid=new_uuid(),
-                    password=hash_password(data["Password"]) if data.get("Password") else "",
-                    lang=(data.get("LanguageCode") or ctx.principal.lang or "en").lower(),
-                )
-                .returning(users.c.ID)
-            ).scalar_one()
+            insert_row(
+                conn,
+                actor,
+                users,
+                {
+                    "creationdate": ts,
+                    "lastmodified": ts,
+                    "creator": ctx.user_id,
+                    "name": email,
+                    "name_ci": email.lower(),
+                    "email": email,
+                    "email_ci": email.lower(),
+                    "uuid": new_uuid(),
+                    "password": hash_password(data["Password"]) if data.get("Password") else "",
+                    "lang": (data.get("LanguageCode") or ctx.principal.lang or "en").lower(),
+                },
+            )
         )
-        conn.execute(insert(user_profile).values(user=user_id))
+        insert_row(conn, actor, user_profile, {"user": user_id})
     else:
         user_id = int(current.ID)
         values: dict[str, Any] = {"lastmodified": ts, "_rev": users.c._rev + 1}
@@ -268,12 +270,12 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
             values["password"] = hash_password(data["Password"])
         if data.get("LanguageCode"):
             values["lang"] = data["LanguageCode"].lower()
-        conn.execute(update(users).where(users.c.ID == user_id).values(**values))
+        update_where(conn, actor, users, users.c.ID == user_id, values)
         if (
             conn.execute(select(user_profile.c.user).where(user_profile.c.user == user_id)).first()
             is None
         ):
-            conn.execute(insert(user_profile).values(user=user_id))
+            insert_row(conn, actor, user_profile, {"user": user_id})
     profile: dict[str, Any] = {}
     for wire, column in (
         ("DisplayName", "display_name"),
@@ -287,7 +289,7 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
     if "WorkAssignable" in data:
         profile["work_assignable"] = data["WorkAssignable"] is not False
     if profile:
-        conn.execute(update(user_profile).where(user_profile.c.user == user_id).values(**profile))
+        update_where(conn, actor, user_profile, user_profile.c.user == user_id, profile)
     if "Roles" in data or "Teams" in data:
         _set_groups(conn, ctx, user_id, data, errors)
     errors.check()
@@ -304,19 +306,20 @@ def _name_taken(conn: Connection, name: str, other_than: int | None) -> bool:
 def _set_groups(
     conn: Connection, ctx: Ctx, user_id: int, data: dict[str, Any], errors: Errors
 ) -> None:
-    current = {
-        r.group: r.name
-        for r in conn.execute(
-            select(groups2users.c.group, groups.c.name)
-            .join(groups, groups.c.ID == groups2users.c.group)
-            .where(groups2users.c.user == user_id)
-        )
-    }
+    rows = conn.execute(
+        select(groups2users.c.group, groups.c.name, team_refs.is_team_clause().label("team"))
+        .join(groups, groups.c.ID == groups2users.c.group)
+        .where(groups2users.c.user == user_id)
+    ).all()
+    current = {r.group: r.name for r in rows}
+    teams = {r.group for r in rows if r.team}
     wanted: set[int] = set()
     managed: set[int] = set()
+    # Memberships of groups that are neither roles nor teams belong to the other faces and
+    # are kept whatever the body says.
     for gid, name in current.items():
         is_role = name.lower().startswith(ROLE_PREFIX) or name == people.ADMIN_GROUP
-        if ("Roles" in data and is_role) or ("Teams" in data and not is_role):
+        if ("Roles" in data and is_role) or ("Teams" in data and gid in teams):
             managed.add(gid)
         else:
             wanted.add(gid)
@@ -327,7 +330,11 @@ def _set_groups(
                 continue
             name = f"{ROLE_PREFIX}{role}"
             row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.lower())).first()
-            wanted.add(int(row.ID) if row else team_refs.create_or_find(conn, name, ctx.user_id))
+            wanted.add(
+                int(row.ID)
+                if row
+                else team_refs.create_or_find(conn, name, ctx.user_id, changelog.actor(ctx))
+            )
     if "Teams" in data:
         for i, team in enumerate(data["Teams"] or []):
             gid = team_refs.resolve(conn, ctx, team, f"Teams[{i}]", errors)
@@ -339,14 +346,16 @@ def _set_groups(
     if admin_group in current and admin_group not in wanted:
         _keep_an_admin(conn, user_id)
     gone = set(current) - wanted
+    actor = changelog.actor(ctx)
     if gone:
-        conn.execute(
-            delete(groups2users).where(
-                groups2users.c.user == user_id, groups2users.c.group.in_(gone)
-            )
+        delete_where(
+            conn,
+            actor,
+            groups2users,
+            and_(groups2users.c.user == user_id, groups2users.c.group.in_(gone)),
         )
-    for gid in wanted - set(current):
-        people.add_member(conn, gid, user_id, writable=True)
+    for gid in sorted(wanted - set(current)):
+        people.add_member(conn, gid, user_id, writable=True, actor=actor)
 
 
 def _keep_an_admin(conn: Connection, leaving: int) -> None:
@@ -375,7 +384,8 @@ def post_user(call: Call) -> Response:
             claim_version(call, conn, users.c._rev, users.c.ID == row.ID, row._rev)
         user_id = _save(conn, call.ctx, data, row)
         if row is not None:
-            conn.execute(update(users).where(users.c.ID == user_id).values(activity=0))
+            actor = changelog.actor(call.ctx)
+            update_where(conn, actor, users, users.c.ID == user_id, {"activity": 0})
         fresh = conn.execute(_select().where(users.c.ID == user_id)).one()
         body = _render(conn, call.ctx, [fresh], avatars=True)[0]
     if row is None:
@@ -409,15 +419,20 @@ def delete_user(call: Call) -> Response:
         if is_admin is not None:
             _keep_an_admin(conn, row.ID)
         ts = now()
-        conn.execute(
-            update(users)
-            .where(users.c.ID == row.ID)
-            .values(activity=1, lastmodified=ts, _rev=users.c._rev + 1)
+        actor = changelog.actor(call.ctx)
+        update_where(
+            conn,
+            actor,
+            users,
+            users.c.ID == row.ID,
+            {"activity": 1, "lastmodified": ts, "_rev": users.c._rev + 1},
         )
-        conn.execute(
-            update(tokens)
-            .where(tokens.c.user == row.ID, tokens.c.revoked.is_(None))
-            .values(revoked=ts)
+        update_where(
+            conn,
+            actor,
+            tokens,
+            and_(tokens.c.user == row.ID, tokens.c.revoked.is_(None)),
+            {"revoked": ts},
         )
     return Response(status_code=204)
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from officina.core import rights
 from officina.core.auth import Principal
 from officina.core.errors import forbidden
 from officina.zeyos.registry import ENTITIES
@@ -28,19 +29,9 @@ def visibility_key(p: Principal) -> tuple[Any, ...]:
 
 
 def _owner_clause(entity: Entity, t: Any, p: Principal) -> ColumnElement[bool] | None:
-    if entity.owner == Owner.NONE or p.is_admin:
+    if entity.owner == Owner.NONE:
         return None
-    group_ids = list(p.groups)
-    terms: list[ColumnElement[bool]] = []
-    if entity.owner == Owner.USER_GROUP:
-        if not p.nopublic:
-            terms.append(and_(t.c.owneruser.is_(None), t.c.ownergroup.is_(None)))
-        terms.append(t.c.owneruser == p.user_id)
-    elif not p.nopublic:
-        terms.append(t.c.ownergroup.is_(None))
-    if group_ids:
-        terms.append(t.c.ownergroup.in_(group_ids))
-    return or_(*terms) if terms else false()
+    return rights.owner_clause(t, p, user_owned=entity.owner == Owner.USER_GROUP)
 
 
 # Participants belong to a mailing list or a campaign; each kind needs its own module.
@@ -142,18 +133,12 @@ def require_write(entity: Entity, p: Principal) -> None:
 
 def may_write_row(entity: Entity, row: Any, p: Principal) -> bool:
     """Ownership rule for changing an existing (visible) row."""
-    if p.is_admin:
-        return True
-    if entity.creator_bound and row.creator != p.user_id:
+    if entity.creator_bound and not p.is_admin and row.creator != p.user_id:
         return False
     if entity.owner == Owner.NONE:
         return True
     owneruser = getattr(row, "owneruser", None) if entity.owner == Owner.USER_GROUP else None
-    if owneruser is not None:
-        return bool(owneruser == p.user_id)
-    if row.ownergroup is not None:
-        return p.group_writable(row.ownergroup)
-    return True
+    return rights.may_change_owned(p, row.ownergroup, owneruser)
 
 
 def check_new_owner(entity: Entity, values: dict[str, Any], p: Principal) -> None:

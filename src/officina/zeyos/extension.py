@@ -91,9 +91,13 @@ def validate_tags(key: str, value: Any) -> list[str]:
 
 def write_extdata(
     conn: Connection, entity: str, row_id: int, values: dict[str, str | None]
-) -> bool:
-    """Merge: listed names are set, ``None`` removes a name, unlisted names stay."""
-    changed = False
+) -> dict[str, tuple[str | None, str | None]]:
+    """Merge: listed names are set, ``None`` removes a name, unlisted names stay.
+
+    Returns the names that changed with their values before and after (empty: no change),
+    which the change log shows as part of the row.
+    """
+    changed: dict[str, tuple[str | None, str | None]] = {}
     for name, value in values.items():
         key = (
             (extdata.c.entity == entity) & (extdata.c["index"] == row_id) & (extdata.c.name == name)
@@ -102,7 +106,7 @@ def write_extdata(
         if value is None:
             if current is not None:
                 conn.execute(delete(extdata).where(key))
-                changed = True
+                changed[name] = (current.value, None)
             continue
         number = as_float(value)
         if current is None:
@@ -111,10 +115,10 @@ def write_extdata(
                     entity=entity, index=row_id, name=name, value=value, number=number
                 )
             )
-            changed = True
+            changed[name] = (None, value)
         elif current.value != value:
             conn.execute(update(extdata).where(key).values(value=value, number=number))
-            changed = True
+            changed[name] = (current.value, value)
     return changed
 
 
@@ -151,14 +155,15 @@ def write_tags(
     replace: list[str] | None,
     add: list[str],
     remove: list[str],
-) -> bool:
-    """Apply ``tags`` (replace), then ``+tags``, then ``-tags``; True if anything changed."""
+) -> tuple[list[str], list[str]] | None:
+    """Apply ``tags`` (replace), then ``+tags``, then ``-tags``; the tags before and after
+    (sorted), or None when nothing changed."""
     current = set(read_tags(conn, entity, row_id))
     wanted = set(replace) if replace is not None else set(current)
     wanted |= set(add)
     wanted -= set(remove)
     if wanted == current:
-        return False
+        return None
     for name in current - wanted:
         tag = _tag_id(conn, entity, name)
         conn.execute(
@@ -170,7 +175,7 @@ def write_tags(
         conn.execute(
             insert(tagrels).values(entity=entity, index=row_id, tag=_tag_id(conn, entity, name))
         )
-    return True
+    return sort_tags(list(current)), sort_tags(list(wanted))
 
 
 def read_extdata(conn: Connection, entity: str, row_id: int) -> dict[str, str]:

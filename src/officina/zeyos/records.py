@@ -14,17 +14,20 @@ import io
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from officina.core import writes
 from officina.core.auth import Principal
+from officina.core.changes import Actor, actor_for, log_create
 from officina.core.clock import now
 from officina.core.direct import Direct
 from officina.core.errors import (
@@ -47,9 +50,7 @@ from officina.zeyos.registry.model import (
     TEXT_KINDS,
     Default,
     Entity,
-    Field,
     Kind,
-    OnDelete,
 )
 from officina.zeyos.tables import table, tombstones
 from officina.zeyos.values import as_int, coerce_write, encode_out, invalid_value
@@ -539,15 +540,28 @@ def _defaults(entity: Entity, values: dict[str, Any], principal: Principal, ts: 
         values["lastmodified"] = ts
 
 
-def _apply_side(conn: Connection, entity: Entity, row_id: int, side: SideWrites) -> bool:
-    changed = False
+def _apply_side(
+    conn: Connection, entity: Entity, row_id: int, side: SideWrites
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write extension values and tags; what changed, as (before, after) by pseudo-field.
+
+    Both are part of the row as a client sees it, so the change log shows them with the
+    row's columns: ``extdata`` holds the names that changed, ``tags`` the whole list.
+    """
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     if side.extdata:
-        changed |= extension.write_extdata(conn, entity.name, row_id, side.extdata)
+        values = extension.write_extdata(conn, entity.name, row_id, side.extdata)
+        if values:
+            before["extdata"] = {name: old for name, (old, _new) in values.items()}
+            after["extdata"] = {name: new for name, (_old, new) in values.items()}
     if side.tags is not None or side.add_tags or side.remove_tags:
-        changed |= extension.write_tags(
+        tags = extension.write_tags(
             conn, entity.name, row_id, side.tags, side.add_tags or [], side.remove_tags or []
         )
-    return changed
+        if tags is not None:
+            before["tags"], after["tags"] = tags
+    return before, after
 
 
 def _new_id(conn: Connection, entity: Entity, raw: Any) -> int:
@@ -613,7 +627,10 @@ def create(conn: Connection, entity: Entity, body: dict[str, Any], principal: Pr
         row_id = int(_insert_id(entity, values).first(conn, params)[0])
     if explicit_id is not None:
         _advance_sequence(conn, entity, explicit_id)
-    _apply_side(conn, entity, row_id, side)
+    _, side_values = _apply_side(conn, entity, row_id, side)
+    log_create(
+        conn, _actor(conn, principal), entity.name, row_id, {"ID": row_id, **values, **side_values}
+    )
     if stored is not None:
         return _record(conn, entity, read, stored)
     record = fetch(conn, entity, row_id, principal)
@@ -721,17 +738,17 @@ def update_row(
         access.check_new_owner(entity, changed, principal)
     _check_fork(merged)
     _check_references(conn, entity, changed, principal, merged)
-    t = table(entity.name)
-    side_changed = _apply_side(conn, entity, row_id, side)
-    if changed or side_changed:
-        if entity.has_lastmodified:
-            changed["lastmodified"] = now()
-        written = conn.execute(
-            update(t)
-            .where(t.c.ID == row_id, t.c._rev == row._rev)
-            .values(**changed, _rev=t.c._rev + 1)
+    side_before, side_after = _apply_side(conn, entity, row_id, side)
+    if changed or side_after:
+        written = writes.update_row(
+            conn,
+            _actor(conn, principal),
+            table(entity.name),
+            {**stored, **side_before},
+            changed,
+            side_after,
         )
-        _still_as_read(written.rowcount)
+        _still_as_read(1 if written else 0)
     record = fetch(conn, entity, row_id, principal)
     if record is None:
         raise forbidden()
@@ -749,45 +766,61 @@ POLYMORPHIC_LINKS = (
 )
 
 
-def _forget_polymorphic(conn: Connection, entity_name: str, ids: list[int]) -> None:
+def _actor(conn: Connection, principal: Principal) -> Actor:
+    return actor_for(conn, principal.user_id, "records")
+
+
+def _links(t: Any, ids: list[Any]) -> list[tuple[Any, Any]]:
+    """Link rows that name deleted rows by (entity name, ID) and go with them."""
+    if t.name not in ENTITIES:
+        return []
+    found = []
     for holder, entity_col, index_col in POLYMORPHIC_LINKS:
-        if holder == entity_name:
+        if holder == t.name:
             continue
-        t = table(holder)
-        conn.execute(delete(t).where(t.c[entity_col] == entity_name, t.c[index_col].in_(ids)))
+        h = table(holder)
+        found.append((h, (h.c[entity_col] == t.name) & h.c[index_col].in_(ids)))
+    return found
 
 
-def _children(entity_name: str) -> list[tuple[Entity, Field]]:
-    """Reference columns of every entity that point at ``entity_name``."""
-    return [
-        (e, f)
-        for e in ENTITIES.values()
-        for f in e.fields
-        if f.ref == entity_name and f.on_delete in (OnDelete.CASCADE, OnDelete.SET_NULL)
-    ]
+def _forget(conn: Connection, t: Any, ids: list[Any]) -> None:
+    if t.name in ENTITIES:
+        extension.forget(conn, t.name, ids)
 
 
-def _cascade(conn: Connection, entity: Entity, ids: list[int], ts: int, depth: int = 0) -> None:
-    """Delete or detach dependants, leave tombstones and drop side data of every deleted row."""
-    if not ids or depth > 8:
-        return
-    for child, f in _children(entity.name):
-        t = table(child.name)
-        if f.on_delete == OnDelete.SET_NULL:
-            conn.execute(
-                update(t).where(t.c[f.name].in_(ids)).values({f.name: None, "_rev": t.c._rev + 1})
-            )
-            continue
-        child_ids = [r.ID for r in conn.execute(select(t.c.ID).where(t.c[f.name].in_(ids)))]
-        if child_ids:
-            _cascade(conn, child, child_ids, ts, depth + 1)
-            conn.execute(delete(t).where(t.c.ID.in_(child_ids)))
-    extension.forget(conn, entity.name, ids)
-    _forget_polymorphic(conn, entity.name, ids)
-    conn.execute(
-        insert(tombstones),
-        [{"entity": entity.name, "ID": i, "deleted": ts} for i in ids],
-    )
+def _rights(principal: Principal) -> writes.RightsCheck:
+    """The cascade's check of each row it would delete or change besides the one asked for:
+    the caller must be able to write it as if asked for it directly (module permission,
+    visibility, owner rule), or the whole delete is refused. Rows only their creator changes
+    (a comment on a post, the mark that someone read a message) are about the row they go
+    with, and rows of tables the records face does not show (another face's extension of an
+    account, a user's credentials) belong to the row whose key cascades to them: neither
+    stops a delete."""
+
+    def check(conn: Connection, t: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        entity = ENTITIES.get(t.name)
+        if entity is None or principal.is_admin:
+            return
+        access.require_write(entity, principal)
+        clause = access.visibility(entity, t, principal)
+        if clause is not None:
+            wanted = {r["ID"] for r in rows}
+            seen: set[Any] = set()
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), writes.CHUNK):
+                chunk = ordered[start : start + writes.CHUNK]
+                seen.update(
+                    r.ID for r in conn.execute(select(t.c.ID).where(t.c.ID.in_(chunk), clause))
+                )
+            if seen != wanted:
+                raise forbidden()
+        for row in rows:
+            judged = {**row, "creator": principal.user_id} if entity.creator_bound else row
+            if not access.may_write_row(entity, SimpleNamespace(**judged), principal):
+                raise forbidden()
+            access.check_row_permission(entity, dict(row), principal)
+
+    return check
 
 
 def delete_row(
@@ -803,8 +836,14 @@ def delete_row(
     # Claims the version judged above before the cascade (which may touch the row itself).
     claimed = update(t).where(t.c.ID == row_id, t.c._rev == row._rev).values(_rev=t.c._rev)
     _still_as_read(conn.execute(claimed).rowcount)
-    _cascade(conn, entity, [row_id], now())
-    conn.execute(delete(t).where(t.c.ID == row_id))
+    rules = writes.Rules(
+        actor=_actor(conn, principal),
+        check=_rights(principal),
+        links=_links,
+        forget=_forget,
+        tombstoned=ENTITIES.__contains__,
+    )
+    writes.delete_rows(conn, t, [dict(row._mapping)], rules)
 
 
 def _still_as_read(rowcount: int) -> None:
