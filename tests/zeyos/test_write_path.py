@@ -155,6 +155,7 @@ def _production_order(admin: Any, item: int, group: int) -> dict[str, Any]:
         transactionnum="P-1",
         currency="EUR",
         type=10,
+        productionfactor=1,
         item=item,
         ownergroup=group,
     )
