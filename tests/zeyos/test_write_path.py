@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from officina.core.backup import backup
 from officina.core.schema import changes
 from officina.zeyos.tables import table, tombstones
-from tests.flow.helpers import customer, project
+from tests.flow.helpers import customer, new, project, work_package
 from tests.zeyos.helpers import API, account, contact, create, error
 
 FLOW = "/main/flow/api/v1"
@@ -222,6 +222,25 @@ def test_account_used_by_flow_is_refused_on_the_records_face(env, admin):
     assert admin.get(f"{FLOW}/projects/{proj}").json()["flowCustomer"] == cid
     assert len(entries(env)) == start
     assert buried(env) == set()
+
+
+def test_account_billed_by_flow_is_refused_on_the_records_face(env, admin):
+    billed = customer(admin, name="Billed Customer")
+    proj = project(admin, billed)
+    package = work_package(admin, proj, name="Work")
+    new(admin, "billings", projectId=proj, workPackageIds=[package])
+    # the project moves to another customer; the billing still names the first one
+    assert (
+        admin.patch(f"{FLOW}/projects/{proj}", json={"flowCustomer": customer(admin)}).status_code
+        == 204
+    )
+    [acc] = admin.post(f"{API}/accounts", json={"filters": {"lastname": "Billed Customer"}}).json()
+    start = len(entries(env))
+    assert error(admin.delete(f"{API}/accounts/{acc['ID']}"), 409) == (
+        "Conflict: Record in use (flow_billings: 1)"
+    )
+    assert stored(env, "accounts", acc["ID"]) is not None
+    assert len(entries(env)) == start
 
 
 def test_account_cascade_logs_the_rows_of_other_faces_it_takes_along(env, admin):
