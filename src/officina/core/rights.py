@@ -69,15 +69,6 @@ def may_change_owned(p: Principal, ownergroup: int | None, owneruser: int | None
     return True
 
 
-def may_assign_owner(p: Principal, ownergroup: int | None, owneruser: int | None = None) -> bool:
-    """Whether ``p`` may give a row these owners: a group they write for, or themselves."""
-    if p.is_admin:
-        return True
-    if ownergroup is not None and not p.group_writable(ownergroup):
-        return False
-    return owneruser is None or owneruser == p.user_id
-
-
 def visible_rows(module: Module, t: Any, p: Principal) -> ColumnElement[bool] | None:
     """Predicate on alias ``t`` of a group-owned table guarded by ``module``: the rows ``p``
     may read (None = every row). Without the module's read permission nothing is visible."""
