@@ -31,7 +31,7 @@ from starlette.requests import cookie_parser
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from officina.core import throttle
+from officina.core import etags, throttle
 from officina.core.auth import (
     SESSION_COOKIE,
     AuthError,
@@ -60,7 +60,7 @@ class Observer(Protocol):
 class _Head:
     """The few request headers the pipeline looks at, found in one pass."""
 
-    __slots__ = ("authorization", "chunked", "cookie", "host", "length", "origin")
+    __slots__ = ("authorization", "chunked", "cookie", "host", "if_none_match", "length", "origin")
 
     def __init__(self, scope: Scope) -> None:
         self.authorization = False
@@ -69,6 +69,7 @@ class _Head:
         self.host = b""
         self.length: int | None = None
         self.origin: bytes | None = None
+        self.if_none_match: bytes | None = None
         for name, value in scope.get("headers") or ():
             if name == b"content-length":
                 self.length = int(value) if value.isdigit() else -1
@@ -82,6 +83,8 @@ class _Head:
                 self.origin = value
             elif name == b"host":
                 self.host = value
+            elif name == b"if-none-match":
+                self.if_none_match = value
 
     @property
     def body_announced(self) -> bool:
@@ -210,6 +213,8 @@ class Pipeline:
                 await dialect.too_large(self.limit, head=is_head)(scope, receive, send)
                 return
             receive = _replay(body, receive)
+        if head.if_none_match is not None and method in SAFE:
+            send = _not_modified(head.if_none_match.decode("latin-1"), send)
         await self.app(scope, receive, send)
 
     async def _store(self, instance: str) -> Store | None:
@@ -264,6 +269,34 @@ async def _read_limited(receive: Receive, limit: int) -> bytes | None:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _not_modified(if_none_match: str, send: Send) -> Send:
+    """``If-None-Match`` for every face: a 200 whose ``ETag`` the client already holds
+    becomes a bodiless 304 (a face may answer 304 itself, sparing the body's rendering)."""
+    wanted = etags.parse(if_none_match)
+    dropping = False
+
+    async def sending(message: Message) -> None:
+        nonlocal dropping
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            tag = next((v for k, v in message.get("headers") or () if k == b"etag"), None)
+            if wanted is not None and tag is not None and wanted.weak_match(tag.decode("latin-1")):
+                dropping = True
+                kept = [(b"etag", tag)]
+                kept += [(k, v) for k, v in message["headers"] if k in _KEPT_ON_304]
+                await send({"type": "http.response.start", "status": 304, "headers": kept})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+        if dropping:
+            return
+        await send(message)
+
+    return sending
+
+
+# Headers a 304 repeats from the 200 it stands for (RFC 9110, 15.4.5).
+_KEPT_ON_304 = frozenset({b"cache-control", b"content-location", b"date", b"expires", b"vary"})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

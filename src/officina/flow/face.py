@@ -36,7 +36,9 @@ class FlowDialect:
         head: bool = False,
     ) -> Response:
         code, wording = _CODES.get(status, ("error", "error"))
-        return error_response(FlowError(status, code, message or wording, headers=dict(headers or {})))
+        return error_response(
+            FlowError(status, code, message or wording, headers=dict(headers or {}))
+        )
 
     def unauthorized(self, instance: str, failure: AuthFailure, *, head: bool = False) -> Response:
         challenge = f'Basic realm="{instance}", Bearer realm="{instance}"'
