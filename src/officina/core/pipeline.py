@@ -23,7 +23,9 @@ which lets the records face check credentials on the same connection as its read
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +44,8 @@ from officina.core.auth import (
 from officina.core.basic_throttle import blocked_for, count_failure
 from officina.core.face import Faces, Kind, Located
 from officina.core.store import Instances, Store, run_store_work, valid_instance_name
+
+log = logging.getLogger("officina.pipeline")
 
 # Scope key of the caller the pipeline resolved before reading the body.
 PRINCIPAL = "officina.principal"
@@ -159,6 +163,9 @@ class Pipeline:
                     )
                     await answer(scope, receive, send)
                     return
+        if login is None or store is None:
+            await self.gate(located, head, store, login, scope, receive, send)
+            return
         status = 0
 
         async def sending(message: Message) -> None:
@@ -168,7 +175,7 @@ class Pipeline:
             await send(message)
 
         await self.gate(located, head, store, login, scope, receive, sending)
-        if status == 401 and login is not None and store is not None:
+        if status == 401:
             await count_failure(store, login, address)
 
     async def gate(
@@ -202,6 +209,12 @@ class Pipeline:
             except AuthError as err:
                 answer = dialect.unauthorized(located.instance, err.failure, head=is_head)
                 await answer(scope, receive, send)
+                return
+            except Exception:
+                request_id = uuid.uuid4().hex
+                log.exception("unhandled error, request id %s", request_id)
+                failed = dialect.error(500, None, {"X-Request-Id": request_id}, head=is_head)
+                await failed(scope, receive, send)
                 return
             if foreign:
                 message = "Cross-origin request with a session cookie"
