@@ -105,6 +105,10 @@ class Face:
         return self.default_kind
 
 
+# Scope key under which the request pipeline leaves the face it found for the path.
+LOCATED = "officina.located"
+
+
 @dataclass(frozen=True)
 class Located:
     face: Face
@@ -133,10 +137,11 @@ class Faces:
     def routes(self) -> list[BaseRoute]:
         return [route for face in self.all for route in face.routes()]
 
-    def route_label(self, path: str) -> str | None:
+    def route_label(self, path: str, located: Located | None = None) -> str | None:
         """The template a path of a face belongs to, for metrics and the access log:
-        instance, face prefix, first segment when it is a name, ``{id}`` for the rest."""
-        located = self.locate(path)
+        instance, face prefix, first segment when it is a name, ``{id}`` for the rest
+        (``located``: the path's face when already found)."""
+        located = located or self.locate(path)
         if located is None:
             return None
         prefix = located.face.prefix

@@ -28,7 +28,6 @@ import time
 import uuid
 from typing import Any, Protocol
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,7 +41,7 @@ from officina.core.auth import (
     scope_password_login,
 )
 from officina.core.basic_throttle import blocked_for, count_failure
-from officina.core.face import Faces, Kind, Located
+from officina.core.face import LOCATED, Faces, Kind, Located
 from officina.core.store import Instances, Store, run_store_work, valid_instance_name
 
 log = logging.getLogger("officina.pipeline")
@@ -148,6 +147,7 @@ class Pipeline:
         if located is None or not valid_instance_name(located.instance):
             await self.app(scope, receive, send)
             return
+        scope[LOCATED] = located
         login = None if located.kind is Kind.OAUTH_CLIENT else scope_password_login(scope)
         head = _Head(scope)
         store: Store | None = None
@@ -231,7 +231,9 @@ class Pipeline:
         await self.app(scope, receive, send)
 
     async def _store(self, instance: str) -> Store | None:
-        return await run_in_threadpool(self.instances.lookup, instance)
+        """The instance's store, looked up right here as the faces do: the index answers
+        from memory while its entry is fresh."""
+        return self.instances.lookup(instance)
 
 
 async def _authenticate(store: Store, scope: Scope, login: str | None, head: _Head) -> Principal:

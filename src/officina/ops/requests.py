@@ -20,7 +20,7 @@ from typing import Any, cast
 import orjson
 from starlette.types import Scope
 
-from officina.core.face import Faces
+from officina.core.face import LOCATED, Faces, Located
 from officina.ops.metrics import Metrics
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -29,12 +29,12 @@ access_log = logging.getLogger("officina.access")
 _FIXED = frozenset({"/", "/healthz", "/readyz", "/metrics"})
 
 
-def route_of(path: str, faces: Faces) -> str:
+def route_of(path: str, faces: Faces, located: Located | None = None) -> str:
     """The template a path belongs to: instance, face, collection; ids become ``{id}``
     (the faces say which prefixes exist, so the set of templates stays bounded)."""
     if path in _FIXED:
         return path
-    return faces.route_label(path) or "{unmatched}"
+    return faces.route_label(path, located) or "{unmatched}"
 
 
 class RequestIdFilter(logging.Filter):
@@ -171,7 +171,7 @@ class Observer:
     def end(self, token: contextvars.Token[str], scope: Scope, status: int, seconds: float) -> None:
         try:
             method = scope.get("method", "")
-            route = route_of(scope.get("path", ""), self.faces)
+            route = route_of(scope.get("path", ""), self.faces, scope.get(LOCATED))
             self.metrics.observe(method, route, status, seconds)
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client") or ("", 0)
