@@ -3,10 +3,12 @@ and the complex-search grammar."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.testclient import TestClient
 
+from officina.app import build_app
 from officina.core import people
 from officina.core.sessions import create_session
 from tests.conftest import basic, unique
@@ -128,10 +130,15 @@ def test_unknown_instance_path_and_method(env: Any, admin: TestClient) -> None:
     error(admin.delete(f"{API}/customers"), 405)
 
 
-def test_body_limit(env: Any, admin: TestClient) -> None:
+def test_body_limit(env: Any) -> None:
+    """The server's one body limit (``max_body_bytes``), not a limit of the face's own."""
+    strict = dataclasses.replace(env.settings, max_body_bytes=2000)
+    c = TestClient(build_app(strict, env.instances), headers=env.admin_headers)
     before = count(env, "flow_nodes")
-    big = {"name": "x", "description": "y" * (2 * 1024 * 1024)}
-    error(admin.post(f"{API}/projectFolders", json=big), 413, code="payload_too_large")
+    big = {"name": "x", "description": "y" * 2000}
+    r = c.post(f"{API}/projectFolders", json=big)
+    error(r, 413, code="payload_too_large")
+    assert r.json()["message"] == "request body larger than 2000 bytes"
     assert count(env, "flow_nodes") == before
 
 

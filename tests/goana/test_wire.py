@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from starlette.testclient import TestClient
+
+from officina.app import build_app
 from tests.conftest import Env
 from tests.goana.helpers import BASE, admin, problem_fields
 
@@ -21,13 +26,16 @@ def test_bodies_must_be_json(env: Env) -> None:
 
 
 def test_body_size_limit(env: Env) -> None:
-    c = admin(env)
+    """The server's one body limit (``max_body_bytes``), not a limit of the face's own."""
+    strict = dataclasses.replace(env.settings, max_body_bytes=2000)
+    c = TestClient(build_app(strict, env.instances), headers=env.admin_headers)
     r = c.post(
         f"{BASE}/contacts",
-        content=b"x" * (10 * 1024 * 1024 + 1),
+        content=b"x" * 2001,
         headers={"Content-Type": "application/json"},
     )
     assert r.status_code == 413
+    assert r.json()["detail"] == "the body is larger than 2000 bytes"
     assert r.headers["content-type"].startswith("application/problem+json")
 
 

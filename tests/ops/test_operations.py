@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from officina.app import build_app
+from officina.app import build_app, faces
 from officina.core.bootstrap import create_instance
 from officina.core.store import Instances
 from officina.migrations.runner import upgrade
@@ -111,12 +111,14 @@ def test_metrics_by_route_template(env: Env) -> None:
 
 
 def test_route_templates_stay_bounded() -> None:
-    jobs = route_of("/main/goana/api/v1/jobs/2024/0001/status")
+    served = faces()
+    jobs = route_of("/main/goana/api/v1/jobs/2024/0001/status", served)
     assert jobs == "/{instance}/goana/api/v1/jobs/{id}"
-    assert route_of("/main/flow/api/v1/nodes/ABC") == "/{instance}/flow/api/v1/nodes/{id}"
-    assert route_of("/x/api/v1/whatever-random-123") == "/{instance}/api/v1/{id}"
-    assert route_of("/x/y/z") == "{unmatched}"
-    assert route_of("/readyz") == "/readyz"
+    flow = route_of("/main/flow/api/v1/nodes/ABC", served)
+    assert flow == "/{instance}/flow/api/v1/nodes/{id}"
+    assert route_of("/x/api/v1/whatever-random-123", served) == "/{instance}/api/v1/{id}"
+    assert route_of("/x/y/z", served) == "{unmatched}"
+    assert route_of("/readyz", served) == "/readyz"
     metrics = Metrics()
     for n in range(MAX_ROUTES + 50):
         metrics.observe("GET", f"/{{instance}}/api/v1/r{n}", 404, 0.001)

@@ -7,7 +7,6 @@ face's JSON error body; nothing escapes as a stack trace or as FastAPI's default
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import uuid
@@ -25,20 +24,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from officina.core import etags
 from officina.core.errors import HttpError
 from officina.flow.errors import (
     FlowError,
     bad_request,
     invalid_many,
     json_path,
-    payload_too_large,
     precondition_failed,
 )
 from officina.flow.values import UUID_MESSAGE, dedupe, is_uuid
 
 log = logging.getLogger("officina.flow")
 
-MAX_BODY = 2 * 1024 * 1024
 MAX_IDS = 1000
 JSON = "application/json"
 
@@ -63,8 +61,9 @@ def error_response(err: FlowError) -> Response:
 
 
 def etag_of(data: Any) -> str:
-    """Weak validator of one object's JSON (the object has no row version of its own)."""
-    return 'W/"' + hashlib.sha1(orjson.dumps(data)).hexdigest() + '"'
+    """Tag of one object's JSON (the object has no row version of its own): the exact
+    bytes of the representation, so a strong tag."""
+    return etags.content_tag(orjson.dumps(data))
 
 
 def lock_row(conn: Connection, column: Any, value: Any) -> None:
@@ -78,13 +77,8 @@ def lock_row(conn: Connection, column: Any, value: Any) -> None:
 
 def check_if_match(request: Request, current: Any) -> None:
     """412 when the client's ``If-Match`` names another version of the object."""
-    header = request.headers.get("if-match")
-    if header is None:
-        return
-    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
-    if "*" in tags:
-        return
-    if etag_of(current).removeprefix("W/") not in tags:
+    tags = etags.parse(request.headers.get("if-match"))
+    if tags is not None and not tags.weak_match(etag_of(current)):
         raise precondition_failed()
 
 
@@ -244,38 +238,25 @@ def signed(
 # -- ASGI wrappers -----------------------------------------------------------------------------
 
 
-class BodyLimit:
-    """Refuse bodies over the face's limit with 413 before any handler reads them.
+class JsonByDefault:
+    """A body sent without a ``Content-Type`` is read as JSON (the only body format of the
+    dialect), so ``curl --data-binary`` and similar minimal clients work. The request
+    pipeline has already refused bodies over the server's limit."""
 
-    A body sent without a ``Content-Type`` is read as JSON (the only body format of the
-    dialect), so ``curl --data-binary`` and similar minimal clients work.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await error_response(payload_too_large(self.limit))(scope, receive, send)
-            return
         chunks: list[bytes] = []
-        size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] != "http.request":
                 break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await error_response(payload_too_large(self.limit))(scope, receive, send)
-                return
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
         headers = list(scope.get("headers") or [])

@@ -21,7 +21,7 @@ from officina.flow import (
     record_handlers,
 )
 from officina.flow.context import OUTER_APP
-from officina.flow.http import BodyLimit, FlowRoute, not_found_handlers, outer_app_keeper
+from officina.flow.http import FlowRoute, JsonByDefault, not_found_handlers, outer_app_keeper
 from officina.flow.openapi import document
 from officina.flow.params import Table
 
@@ -56,5 +56,5 @@ BASE = "/{instance}/flow/api/v1"
 
 def mount() -> list[BaseRoute]:
     """The face, ready to sit in the server's route list below ``/{instance}``."""
-    face = outer_app_keeper(BodyLimit(build()), OUTER_APP)
+    face = outer_app_keeper(JsonByDefault(build()), OUTER_APP)
     return [Mount(BASE, app=face)]

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from officina.core import etags
 from officina.core.errors import HttpError
 from officina.core.store import Instances, Store
 from officina.goana.context import Ctx, authenticated
@@ -34,7 +35,6 @@ log = logging.getLogger("officina.goana")
 
 BASE = "/{instance}/goana/api/v1"
 MARKER = "/goana/api/v1"
-DEFAULT_MAX_BODY = 10 * 1024 * 1024
 JSON_TYPE = "application/json; charset=utf-8"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -80,11 +80,14 @@ class Call:
     def reader(self) -> Reader:
         return Reader(self.ctx.tz)
 
-    def if_match(self) -> list[str] | None:
-        header = self.request.headers.get("if-match")
-        if header is None:
-            return None
-        return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+    def if_match(self) -> etags.Tags | None:
+        return etags.parse(self.request.headers.get("if-match"))
+
+    def tag(self, rev: int) -> str:
+        """The ETag of version ``rev`` of the object this request is about: its collection
+        (the first path segment, in any case) and its version."""
+        rest = self.request.url.path[len(self.base) :]
+        return etags.version_tag(rest.strip("/").split("/", 1)[0].lower(), rev)
 
 
 Handler = Callable[[Call], Response]
@@ -132,20 +135,19 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 def tagged(data: Any, rev: int, call: Call, status: int = 200, **headers: str) -> Response:
     """An object with its strong ETag; ``If-None-Match`` on a read answers 304."""
-    etag = f'"{rev}"'
+    etag = call.tag(rev)
     if call.request.method in ("GET", "HEAD"):
-        wanted = call.request.headers.get("if-none-match")
-        if wanted and (wanted.strip() == "*" or etag in [t.strip() for t in wanted.split(",")]):
+        wanted = etags.parse(call.request.headers.get("if-none-match"))
+        if wanted is not None and wanted.weak_match(etag):
             return Response(status_code=304, headers={"ETag": etag})
     return json_response(data, status, {"ETag": etag, **headers})
 
 
 def check_if_match(call: Call, rev: int) -> None:
     tags = call.if_match()
-    if tags is None or "*" in tags:
+    if tags is None or tags.weak_match(call.tag(rev)):
         return
-    if f'"{rev}"' not in tags:
-        raise Problem(412, "the object was changed since you read it (If-Match)")
+    raise Problem(412, "the object was changed since you read it (If-Match)")
 
 
 def claim_version(call: Call, conn: Connection, version: Column[Any], key: Any, rev: int) -> None:
@@ -272,17 +274,8 @@ class Face:
             media = declared.split(";")[0].strip().lower()
             if media != "application/json" and not media.endswith("+json"):
                 raise Problem(415, "the body must be JSON (application/json)")
-        length = request.headers.get("content-length")
-        if length and length.isascii() and length.isdigit() and int(length) > DEFAULT_MAX_BODY:
-            raise Problem(413, f"the body is larger than {DEFAULT_MAX_BODY} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > DEFAULT_MAX_BODY:
-                raise Problem(413, f"the body is larger than {DEFAULT_MAX_BODY} bytes")
-            chunks.append(chunk)
-        raw = b"".join(chunks)
+        # The request pipeline has already refused a body over the server's limit.
+        raw = await request.body()
         if not raw.strip():
             raise Problem(400, errors={"body": ["a JSON body is required"]})
         try:

@@ -1,4 +1,5 @@
-"""One ASGI layer around every face: a request id, a JSON access log line, metrics.
+"""Request ids, the JSON access log line and metrics of every request (the request pipeline
+reports each request here).
 
 The request id comes from the client's ``X-Request-ID`` when it is a short token, otherwise
 a new one; it is echoed in the response and attached to every log line written while the
@@ -17,40 +18,23 @@ import time
 from typing import Any, cast
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
+from officina.core.face import LOCATED, Faces, Located
 from officina.ops.metrics import Metrics
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _TOKEN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_FACES = (
-    ("/api/v1/", "/api/v1"),
-    ("/auth/v1", "/auth/v1"),
-    ("/oauth2/v1", "/oauth2/v1"),
-    ("/flow/api/v1", "/flow/api/v1"),
-    ("/goana/api/v1", "/goana/api/v1"),
-)
 access_log = logging.getLogger("officina.access")
+_FIXED = frozenset({"/", "/healthz", "/readyz", "/metrics"})
 
 
-def route_of(path: str) -> str:
-    """The template a path belongs to: instance, face, collection; ids become ``{id}``."""
-    if path in ("/", "/healthz", "/readyz", "/metrics"):
+def route_of(path: str, faces: Faces, located: Located | None = None) -> str:
+    """The template a path belongs to: instance, face, collection; ids become ``{id}``
+    (the faces say which prefixes exist, so the set of templates stays bounded)."""
+    if path in _FIXED:
         return path
-    parts = path.strip("/").split("/")
-    if len(parts) < 2:
-        return "{unmatched}"
-    rest = "/" + "/".join(parts[1:])
-    for marker, base in _FACES:
-        if rest.startswith(base) and (rest == base or rest.startswith(base + "/")):
-            tail = [p for p in rest[len(base) :].split("/") if p]
-            if not tail:
-                return "/{instance}" + base
-            shown = tail[0] if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,40}", tail[0]) else "{id}"
-            more = "/{id}" if len(tail) > 1 else ""
-            return "/{instance}" + base + "/" + shown + more
-        del marker
-    return "{unmatched}"
+    return faces.route_label(path, located) or "{unmatched}"
 
 
 class RequestIdFilter(logging.Filter):
@@ -166,41 +150,33 @@ def uvicorn_log_config() -> dict[str, Any]:
     }
 
 
-class Observed:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
+class Observer:
+    """What the request pipeline reports to about each request: the request id it runs
+    under, then its access line and its metrics."""
+
+    def __init__(self, metrics: Metrics, faces: Faces) -> None:
         self.metrics = metrics
+        self.faces = faces
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if given and _TOKEN.match(given) else os.urandom(16).hex()
-        token = REQUEST_ID.set(request_id)
-        started = time.perf_counter()
-        status = 500
+    def begin(self, scope: Scope) -> tuple[bytes, contextvars.Token[str]]:
+        given = b""
+        for name, value in scope.get("headers") or ():
+            if name == b"x-request-id":
+                given = value
+                break
+        text = given.decode("latin-1")
+        request_id = text if text and _TOKEN.match(text) else os.urandom(16).hex()
+        return request_id.encode(), REQUEST_ID.set(request_id)
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                headers = list(message.get("headers") or [])
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
+    def end(self, token: contextvars.Token[str], scope: Scope, status: int, seconds: float) -> None:
         try:
-            await self.app(scope, receive, sending)
-        finally:
-            seconds = time.perf_counter() - started
-            path = scope.get("path", "")
             method = scope.get("method", "")
-            route = route_of(path)
+            route = route_of(scope.get("path", ""), self.faces, scope.get(LOCATED))
             self.metrics.observe(method, route, status, seconds)
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client") or ("", 0)
                 _log_access(method, route, status, seconds, client[0])
+        finally:
             REQUEST_ID.reset(token)
 
 

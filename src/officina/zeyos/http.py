@@ -7,12 +7,11 @@ decides the operations offered (others get 405 with ``Allow``), the columns, and
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import re
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -22,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from officina import __version__
+from officina.core import etags
 from officina.core.auth import (
     SESSION_COOKIE,
     AuthError,
@@ -31,8 +31,10 @@ from officina.core.auth import (
     scope_password_login,
 )
 from officina.core.errors import HttpError, bad_request, forbidden, method_not_allowed, not_found
+from officina.core.etags import version_tag
 from officina.core.loop_conns import WriteLockTaken
 from officina.core.people import MODULES, read_settings
+from officina.core.pipeline import PRINCIPAL
 from officina.core.schema import applications
 from officina.core.store import Store, run_store_work
 from officina.zeyos import records
@@ -107,12 +109,15 @@ def _flag(value: Any) -> bool:
 
 
 def _principal(conn: Connection, request: Request) -> Principal:
-    principal = authenticate(
+    """The caller: the one the request pipeline resolved before reading a body, otherwise
+    resolved here, on the connection of the request's own work (the pipeline has already
+    refused cookie-authenticated changes from another site's page)."""
+    given = request.scope.get(PRINCIPAL)
+    if given is not None:
+        return cast(Principal, given)
+    return authenticate(
         conn, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
     )
-    if principal.scheme == "session" and request.method not in ("GET", "HEAD"):
-        _same_origin(request)
-    return principal
 
 
 def _require_credentials(request: Request) -> None:
@@ -121,24 +126,9 @@ def _require_credentials(request: Request) -> None:
         raise AuthError(AuthFailure.MISSING)
 
 
-def _same_origin(request: Request) -> None:
-    """Cookie-authenticated changes must not come from another site's page (CSRF).
-
-    Browsers send ``Origin`` with every cross-site POST; a request without one comes from a
-    program, not from a page, and is let through.
-    """
-    origin = request.headers.get("origin")
-    if origin is None:
-        return
-    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    if origin.rstrip("/").lower() != own.lower():
-        raise forbidden("Cross-origin request with a session cookie")
-
-
 def etag(instance: str, entity: str, row_id: int, rev: int) -> str:
     """Identifies a row version (not a representation): same for GET, HEAD, PUT and PATCH."""
-    raw = f"{instance}/{entity}/{row_id}/{rev}".encode()
-    return '"' + hashlib.md5(raw).hexdigest() + '"'  # an identifier, not a security measure
+    return version_tag(instance, entity, row_id, rev)
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -166,23 +156,6 @@ def _parse_date(value: str | None) -> int | None:
     return int(parsed.timestamp()) if parsed is not None else None
 
 
-def _tags_in(header: str | None) -> list[str] | None:
-    if header is None:
-        return None
-    return [t.strip() for t in header.split(",") if t.strip()]
-
-
-def _weak_match(header: str, current: str) -> bool:
-    tags = _tags_in(header) or []
-    bare = current.removeprefix("W/")
-    return "*" in tags or any(t.removeprefix("W/") == bare for t in tags)
-
-
-def _strong_match(header: str, current: str) -> bool:
-    tags = _tags_in(header) or []
-    return "*" in tags or (current in tags and not current.startswith("W/"))
-
-
 def _headers(request: Request, entity: Entity, record: records.Record) -> dict[str, str]:
     headers = {
         "ETag": etag(request.path_params["instance"], entity.name, record.data["ID"], record.rev)
@@ -193,13 +166,13 @@ def _headers(request: Request, entity: Entity, record: records.Record) -> dict[s
 
 
 def _write_precondition(request: Request, entity: Entity, row_id: int) -> Callable[[Any], None]:
-    if_match = request.headers.get("if-match")
+    if_match = etags.parse(request.headers.get("if-match"))
     if_unmodified = request.headers.get("if-unmodified-since")
 
     def check(row: Any) -> None:
         current = etag(request.path_params["instance"], entity.name, row_id, row._rev)
         if if_match is not None:
-            if not _strong_match(if_match, current):
+            if not if_match.strong_match(current):
                 raise HttpError(412, "Precondition Failed: Non-matching ETag")
             return
         since = _parse_date(if_unmodified)
@@ -211,9 +184,9 @@ def _write_precondition(request: Request, entity: Entity, row_id: int) -> Callab
 
 
 def _not_modified(request: Request, headers: dict[str, str], lastmodified: int | None) -> bool:
-    if_none = request.headers.get("if-none-match")
+    if_none = etags.parse(request.headers.get("if-none-match"))
     if if_none is not None:
-        return _weak_match(if_none, headers["ETag"])
+        return if_none.weak_match(headers["ETag"])
     since = _parse_date(request.headers.get("if-modified-since"))
     return since is not None and lastmodified is not None and lastmodified <= since
 
