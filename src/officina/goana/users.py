@@ -18,7 +18,8 @@ from officina.core import languages, people
 from officina.core.clock import now
 from officina.core.ids import new_uuid
 from officina.core.passwords import hash_password
-from officina.core.schema import groups, groups2users, tokens, users
+from officina.core.schema import groups, groups2users, users
+from officina.core.sessions import end_credentials
 from officina.goana import team_refs
 from officina.goana.context import ROLE_PREFIX, ROLES, Ctx
 from officina.goana.paging import PAGING, page_headers, page_of, total_of
@@ -266,6 +267,10 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
                 values.update(name=new, name_ci=new.lower())
         if data.get("Password"):
             values["password"] = hash_password(data["Password"])
+            # A new password ends the user's sessions and sign-in tokens, except the one a
+            # user changing their own password came with.
+            own = ctx.principal.user_id == user_id
+            end_credentials(conn, user_id, ctx.principal.keep() if own else None)
         if data.get("LanguageCode"):
             values["lang"] = data["LanguageCode"].lower()
         conn.execute(update(users).where(users.c.ID == user_id).values(**values))
@@ -414,11 +419,7 @@ def delete_user(call: Call) -> Response:
             .where(users.c.ID == row.ID)
             .values(activity=1, lastmodified=ts, _rev=users.c._rev + 1)
         )
-        conn.execute(
-            update(tokens)
-            .where(tokens.c.user == row.ID, tokens.c.revoked.is_(None))
-            .values(revoked=ts)
-        )
+        end_credentials(conn, row.ID, api_keys=True)
     return Response(status_code=204)
 
 
