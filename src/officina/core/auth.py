@@ -239,8 +239,6 @@ def load_principal(
 
 # An API key is accepted as a bearer token too: the vendor's own examples send one so.
 BEARER_KINDS = ("login", "oauth_access", "apikey")
-# What logout may end: a sign-in's token, never an API key (it has its own commands).
-LOGOUT_KINDS = ("login", "oauth_access")
 _TOKEN_PRINCIPAL = {
     "bearer": Direct(_token_statement(BEARER_KINDS)),
     "apikey": Direct(_token_statement(("apikey",))),
@@ -403,14 +401,11 @@ def bearer_secret(authorization: str | None) -> str | None:
 
 
 def revoke_token(conn: Connection, secret: str) -> bool:
-    """End the login or OAuth access token ``secret``; False for anything else."""
+    """End the token ``secret`` of any kind; False when it was unknown or already over.
+    Logout refuses API keys before it gets here."""
     result = conn.execute(
         update(tokens)
-        .where(
-            tokens.c.hash == digest(secret),
-            tokens.c.revoked.is_(None),
-            tokens.c.kind.in_(LOGOUT_KINDS),
-        )
+        .where(tokens.c.hash == digest(secret), tokens.c.revoked.is_(None))
         .values(revoked=now())
     )
     return bool(result.rowcount)
