@@ -53,6 +53,14 @@ class Settings:
     metrics_dir: Path | None = None
     # Threads a worker runs store work on; 0 picks by store (see store_threads).
     threads: int = 0
+    # Cookie sessions (ZEYOSID): end after this long without use, and this long after
+    # sign-in whatever the use (seconds; 0: no limit).
+    session_idle_seconds: int = 8 * 3600
+    session_max_seconds: int = 7 * 24 * 3600
+    # Legacy login tokens: end after this long without use; an ``expdate`` asked for at
+    # login is capped at this long after it (seconds; 0: no limit).
+    login_token_idle_seconds: int = 30 * 24 * 3600
+    login_token_max_seconds: int = 365 * 24 * 3600
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -103,6 +111,14 @@ class Settings:
             env["metrics_dir"] = Path(v) if v else None
         if (v := _env("THREADS")) is not None:
             env["threads"] = int(v)
+        for name in (
+            "session_idle_seconds",
+            "session_max_seconds",
+            "login_token_idle_seconds",
+            "login_token_max_seconds",
+        ):
+            if (v := _env(name.upper())) is not None:
+                env[name] = int(v)
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(base, **env)
 

@@ -250,15 +250,46 @@ def test_bad_token_requests(env: Env) -> None:
     assert env.client().post("/nosuch/oauth2/v1/token", data={}).status_code == 404
 
 
-def test_new_grant_revokes_previous_pair(env: Env) -> None:
-    app, other = register(env), register(env)
+def test_each_grant_gets_its_own_pair(env: Env) -> None:
+    # A second machine signing in to the same application leaves the first signed in.
+    app = register(env)
     first, first_refresh = tokens_of(password_grant(env, app))
-    elsewhere, _ = tokens_of(password_grant(env, other))
-    second, _ = tokens_of(password_grant(env, app))
+    second, second_refresh = tokens_of(password_grant(env, app))
+    assert api_status(env, first) == 200 and api_status(env, second) == 200
+    # A refresh rotates its own pair only.
+    renewed = token_request(
+        env, app, {"grant_type": "refresh_token", "refresh_token": first_refresh}
+    )
+    third, _ = tokens_of(renewed)
     assert api_status(env, first) == 401
     assert introspect(env, app, first_refresh) == {"active": False}
+    assert api_status(env, third) == 200
     assert api_status(env, second) == 200
-    assert api_status(env, elsewhere) == 200  # another client's pair is untouched
+    assert introspect(env, app, second_refresh)["active"] is True
+
+
+def test_one_pair_setting_revokes_previous_pair(env: Env) -> None:
+    from sqlalchemy import delete, insert
+
+    from officina.core.schema import instance_settings
+    from officina.zeyos.oauth_grants import ONE_PAIR_SETTING
+
+    with env.store.write() as conn:
+        conn.execute(insert(instance_settings).values(key=ONE_PAIR_SETTING, value=True))
+    try:
+        app, other = register(env), register(env)
+        first, first_refresh = tokens_of(password_grant(env, app))
+        elsewhere, _ = tokens_of(password_grant(env, other))
+        second, _ = tokens_of(password_grant(env, app))
+        assert api_status(env, first) == 401
+        assert introspect(env, app, first_refresh) == {"active": False}
+        assert api_status(env, second) == 200
+        assert api_status(env, elsewhere) == 200  # another client's pair is untouched
+    finally:
+        with env.store.write() as conn:
+            conn.execute(
+                delete(instance_settings).where(instance_settings.c.key == ONE_PAIR_SETTING)
+            )
 
 
 def test_refresh_token_of_another_client(env: Env) -> None:

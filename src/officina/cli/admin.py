@@ -272,3 +272,209 @@ def application_create(
     print(f"client_id: {created.identifier}")
     print(f"client_secret: {created.secret}")
     print("keep the secret: it is not shown again")
+
+
+# -- credentials: unlock, passwords, sessions, API keys ----------------------------------
+
+
+Email = Annotated[str, typer.Option("--email", help="E-mail of the user.")]
+
+
+@user_app.command("unlock")
+@_one_line_errors
+def user_unlock(
+    email: Email,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Also clear this client address's count across users."),
+    ] = None,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Clear the failed sign-in counts of a user (and of one client address)."""
+    from officina.core import throttle
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.read() as conn:
+            people.user_id_by_email(conn, email)
+        cleared = throttle.forget_account(store, email)
+        if address:
+            cleared += throttle.forget_address(store, address)
+    if as_json:
+        _emit_json({"instance": store.name, "email": email.strip(), "cleared": cleared})
+    else:
+        print(f"unlocked {email.strip()} in {store.name} ({cleared} counters cleared)")
+
+
+@user_app.command("password")
+@_one_line_errors
+def user_password(
+    email: Email,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="At least 8 characters; random when omitted."),
+    ] = None,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Set a user's password; every session and sign-in token of the user ends."""
+    from officina.core.bootstrap import new_password
+    from officina.core.credentials import CredentialError, set_password
+
+    settings = _settings(data_dir, database_url)
+    secret = password if password is not None else new_password()
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            try:
+                ended = set_password(conn, people.user_id_by_email(conn, email), secret)
+            except CredentialError as err:
+                raise CliError(str(err)) from None
+    data: dict[str, Any] = {"instance": store.name, "email": email.strip(), "ended": ended}
+    if password is None:
+        data["password"] = secret
+    if as_json:
+        _emit_json(data)
+        return
+    print(f"password of {email.strip()} set in {store.name}; {ended} sessions and tokens ended")
+    if password is None:
+        print(f"password: {secret}")
+
+
+@user_app.command("sessions")
+@_one_line_errors
+def user_sessions(
+    email: Email,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """List a user's live cookie sessions and sign-in tokens."""
+    from officina.core.credentials import list_sign_ins
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.read() as conn:
+            rows = list_sign_ins(conn, people.user_id_by_email(conn, email))
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        print(f"{email.strip()} has no live sessions or sign-in tokens")
+    for row in rows:
+        where = row.get("ip") or row.get("application") or row.get("device") or ""
+        print(f"{row['kind']:<13} {row['id']:>8}  created {row['created']}  {where}")
+
+
+@user_app.command("revoke-tokens")
+@_one_line_errors
+def user_revoke_tokens(
+    email: Email,
+    api_keys: Annotated[
+        bool, typer.Option("--api-keys", help="End the user's API keys as well.")
+    ] = False,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """End every cookie session and sign-in token of a user (API keys with --api-keys)."""
+    from officina.core.credentials import end_sign_ins
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            ended = end_sign_ins(conn, people.user_id_by_email(conn, email), api_keys)
+    if as_json:
+        _emit_json({"instance": store.name, "email": email.strip(), "ended": ended})
+    else:
+        print(f"ended {ended} sessions and tokens of {email.strip()} in {store.name}")
+
+
+@apikey_app.command("list")
+@_one_line_errors
+def apikey_list(
+    email: Annotated[str | None, typer.Option("--email", help="Only this user's keys.")] = None,
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """List API keys (their IDs and labels; a key itself is never shown again)."""
+    from officina.core.credentials import list_api_keys
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.read() as conn:
+            user_id = people.user_id_by_email(conn, email) if email else None
+            rows = list_api_keys(conn, user_id)
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else "live"
+        print(f"{row['id']:>8}  {state:<7}  {row['email']}  {row['label']}")
+
+
+@apikey_app.command("revoke")
+@_one_line_errors
+def apikey_revoke(
+    key_id: Annotated[int, typer.Argument(help="ID of the key (see 'apikey list').")],
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke an API key; it stops working at the next request on every face."""
+    from officina.core.credentials import revoke_api_key
+
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            if not revoke_api_key(conn, key_id):
+                raise CliError(f"no live API key with ID {key_id}")
+    if as_json:
+        _emit_json({"instance": store.name, "id": key_id, "revoked": True})
+    else:
+        print(f"revoked API key {key_id} in {store.name}")
+
+
+@application_app.command("one-pair")
+@_one_line_errors
+def application_one_pair(
+    state: Annotated[str, typer.Argument(help="'on' or 'off'.")],
+    instance: InstanceName = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """'on': a new OAuth sign-in ends the user's earlier token pairs for that application
+    (the vendor's rule); 'off' (the default): each sign-in keeps its own pair."""
+    from sqlalchemy import delete, insert
+
+    from officina.core.schema import instance_settings
+
+    key = "oauth.one_pair"
+    if state not in ("on", "off"):
+        raise CliError(f"invalid state {state!r}: 'on' or 'off'")
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        store = _store(instances, instance or settings.default_instance)
+        with store.write() as conn:
+            conn.execute(delete(instance_settings).where(instance_settings.c.key == key))
+            conn.execute(insert(instance_settings).values(key=key, value=state == "on"))
+    if as_json:
+        _emit_json({"instance": store.name, "one_pair": state == "on"})
+    else:
+        print(f"one token pair per user and application: {state} in {store.name}")

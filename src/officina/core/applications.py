@@ -6,7 +6,13 @@ store keeps only the lower-case hex SHA-256 of it (``digest(secret).hex()``), th
 legacy login's ``appsecret`` check compares, so one secret serves both APIs.
 
 Redirect URIs (``callbackurls``) must be HTTPS, except on the loopback host where native and
-command-line clients listen for the callback.
+command-line clients listen for the callback. Such a client picks a free port when it starts,
+so a registered loopback URI without a port matches the same URI on any port (RFC 8252 §7.3).
+
+Every instance holds one ready application for those clients, :data:`NATIVE_IDENTIFIER`: a
+public client (no secret to keep, since a program on a user's machine cannot keep one) whose
+redirect URIs are the loopback callbacks, so a command-line client can sign in to a fresh
+instance without anyone registering an application first.
 """
 
 from __future__ import annotations
@@ -27,7 +33,17 @@ from officina.core.schema import applications
 IDENTIFIER = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$")
 MAX_IDENTIFIER = 200
 MAX_URL = 2000
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+NATIVE_IDENTIFIER = "officina-cli"
+NATIVE_NAME = "Command-line and desktop clients"
+NATIVE_CALLBACKS = (
+    "http://127.0.0.1/callback",
+    "http://localhost/callback",
+    "http://[::1]/callback",
+    "http://127.0.0.1/",
+    "http://localhost/",
+    "http://[::1]/",
+)
 
 
 class ApplicationError(ValueError):
@@ -59,9 +75,30 @@ class Client:
         """Restricted applications serve only users holding a grant for them (admins hold all)."""
         return not self.restricted or principal.is_admin or self.id in principal.app_perms
 
+    @property
+    def public(self) -> bool:
+        """A client without a secret: it names itself and proves nothing (native apps)."""
+        return not self.secret_hash
+
     def allows_redirect(self, uri: str) -> bool:
-        """Exactly one of the registered URLs, and one that may carry a code at all."""
-        return uri in self.callbacks and callback_problem(uri) is None
+        """One of the registered URLs (a port-less loopback one on any port), and one that
+        may carry a code at all."""
+        if callback_problem(uri) is not None:
+            return False
+        return uri in self.callbacks or without_loopback_port(uri) in self.callbacks
+
+
+def without_loopback_port(uri: str) -> str | None:
+    """``uri`` with its port removed when it is a plain-HTTP loopback URI, else None."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_HOSTS or port is None:
+        return None
+    host = parts.netloc.rsplit(":", 1)[0]
+    return parts._replace(netloc=host).geturl()
 
 
 def callback_problem(url: str) -> str | None:
@@ -173,6 +210,32 @@ def verify_client(conn: Connection, client_id: str, secret: str) -> Client | Non
     client = find_client(conn, client_id)
     # Hash even when the client is unknown, so both failures cost the same.
     offered = digest(secret).hex()
-    if client is None or not client.secret_hash:
+    if client is None:
         return None
-    return client if constant_time_equal(offered, client.secret_hash) else None
+    if client.public:
+        # Whatever a public client sends as its "secret" is published with it anyway.
+        return client
+    return client if constant_time_equal(offered, client.secret_hash or "") else None
+
+
+def ensure_native_application(conn: Connection) -> None:
+    """Create the ready application for command-line and desktop clients unless the
+    instance has one (or an application of its own under that identifier)."""
+    taken = conn.execute(
+        select(applications.c.ID).where(applications.c.identifier == NATIVE_IDENTIFIER)
+    ).first()
+    if taken is not None:
+        return
+    ts = now()
+    conn.execute(
+        insert(applications).values(
+            creationdate=ts,
+            lastmodified=ts,
+            name=NATIVE_NAME,
+            identifier=NATIVE_IDENTIFIER,
+            vendor="officina",
+            restricted=0,
+            callbackurls=list(NATIVE_CALLBACKS),
+            secret=None,
+        )
+    )

@@ -1,6 +1,6 @@
 """Who is calling: every face accepts the same four credential schemes.
 
-- ``Authorization: Bearer <token>``: a login token or an OAuth access token;
+- ``Authorization: Bearer <token>``: a login token, an OAuth access token or an API key;
 - ``Authorization: Basic email:password``;
 - ``Authorization: Basic api:<API key>``;
 - cookie ``ZEYOSID=<session id>``.
@@ -19,10 +19,11 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from officina.core import known_callers
+from officina.core import sessions as session_rules
 from officina.core.clock import now
 from officina.core.direct import Direct
 from officina.core.ids import digest
@@ -63,6 +64,9 @@ class Principal:
     scheme: str
     application_id: int | None = None
     token_kind: str | None = None
+    # The row of the credential used (tokens.ID or sessions.ID) and a token's OAuth grant.
+    credential_id: int | None = None
+    grant: str | None = None
     # group ID -> membership writable (active groups only)
     groups: dict[int, bool] = field(default_factory=dict)
     # permission identifier -> writable
@@ -89,6 +93,15 @@ class Principal:
 
     def group_writable(self, group_id: int) -> bool:
         return self.is_admin or self.groups.get(group_id, False)
+
+    def keep(self) -> session_rules.Keep:
+        """The credential to spare when this caller changes their own password: the
+        session or token they came with (an OAuth access token with its refresh token)."""
+        if self.scheme == "session":
+            return session_rules.Keep(session=self.credential_id)
+        if self.scheme == "bearer" and self.credential_id is not None:
+            return session_rules.Keep(token=self.credential_id, grant=self.grant)
+        return session_rules.Keep()
 
 
 # Statements every request runs, built once: constructing SQL expressions costs more than
@@ -151,11 +164,15 @@ def _token_statement(kinds: tuple[str, ...]) -> Any:
     return (
         select(
             *_PRINCIPAL_COLUMNS,
+            tokens.c.ID.label("token_id"),
+            tokens.c.grant.label("token_grant"),
             tokens.c.application.label("token_application"),
             tokens.c.kind.label("token_kind"),
             # Until when the answer holds (KnownCallers): the earlier expiry of both.
             tokens.c.expdate.label("token_expdate"),
             users_t.c.expdate.label("user_expdate"),
+            tokens.c.idle.label("token_idle"),
+            func.coalesce(tokens.c.lastused, tokens.c.created).label("token_lastused"),
             *_GRANT_COLUMNS,
         )
         .select_from(source)
@@ -164,6 +181,11 @@ def _token_statement(kinds: tuple[str, ...]) -> Any:
             or_(*[tokens.c.kind == k for k in kinds]),
             tokens.c.revoked.is_(None),
             or_(tokens.c.expdate.is_(None), tokens.c.expdate > bindparam("now")),
+            or_(
+                tokens.c.idle.is_(None),
+                func.coalesce(tokens.c.lastused, tokens.c.created) + tokens.c.idle
+                > bindparam("now"),
+            ),
             or_(tokens.c.application.is_(None), applications.c.activity == 0),
             _user_is_active(),
         )
@@ -215,7 +237,8 @@ def load_principal(
     return _principal_of(rows, scheme, application_id, token_kind)
 
 
-BEARER_KINDS = ("login", "oauth_access")
+# An API key is accepted as a bearer token too: the vendor's own examples send one so.
+BEARER_KINDS = ("login", "oauth_access", "apikey")
 _TOKEN_PRINCIPAL = {
     "bearer": Direct(_token_statement(BEARER_KINDS)),
     "apikey": Direct(_token_statement(("apikey",))),
@@ -234,11 +257,23 @@ def _token_principal(conn: Connection, secret: str, scheme: str) -> Principal | 
     rows = _TOKEN_PRINCIPAL[scheme].rows(conn, {"hash": hashed, "now": at})
     if not rows:
         return None
+    first = rows[0]
     # An API key acts for its user alone, never in an application's name.
-    application = rows[0].token_application if scheme == "bearer" else None
-    principal = _principal_of(rows, scheme, application, rows[0].token_kind)
-    if known is not None and principal is not None:
-        ends = [e for e in (rows[0].token_expdate, rows[0].user_expdate) if e is not None]
+    kind = first.token_kind
+    used = "apikey" if kind == "apikey" else scheme
+    application = first.token_application if used == "bearer" else None
+    principal = _principal_of(rows, used, application, kind)
+    if principal is None:
+        return None
+    principal.credential_id = int(first.token_id)
+    principal.grant = first.token_grant
+    ends = [e for e in (first.token_expdate, first.user_expdate) if e is not None]
+    if first.token_idle is not None:
+        session_rules.note_use(conn, tokens, first.token_id, first.token_lastused, at)
+        # Answered again after a while, so that the use is recorded and the idle end seen.
+        ends.append(first.token_lastused + first.token_idle)
+        ends.append(at + session_rules.TOUCH_EVERY)
+    if known is not None:
         known.put(version, (scheme, hashed), principal, min(ends, default=float("inf")))
     return principal
 
@@ -317,14 +352,20 @@ def password_principal(
 
 
 def _session(conn: Connection, sid: str) -> Principal | None:
+    """A live session's user: not ended, within its absolute and idle lifetimes."""
+    at = now()
     row = conn.execute(
-        select(sessions.c.ID, sessions.c.user).where(
-            sessions.c.hash == digest(sid), sessions.c.ended.is_(None)
+        select(sessions.c.ID, sessions.c.user, sessions.c.lastseen).where(
+            sessions.c.hash == digest(sid), session_rules.live_session(at)
         )
     ).first()
     if row is None:
         return None
-    return load_principal(conn, row.user, "session")
+    principal = load_principal(conn, row.user, "session")
+    if principal is not None:
+        principal.credential_id = int(row.ID)
+        session_rules.note_use(conn, sessions, row.ID, row.lastseen, at)
+    return principal
 
 
 def authenticate(conn: Connection, authorization: str | None, cookie: str | None) -> Principal:
@@ -360,6 +401,8 @@ def bearer_secret(authorization: str | None) -> str | None:
 
 
 def revoke_token(conn: Connection, secret: str) -> bool:
+    """End the token ``secret`` of any kind; False when it was unknown or already over.
+    Logout refuses API keys before it gets here."""
     result = conn.execute(
         update(tokens)
         .where(tokens.c.hash == digest(secret), tokens.c.revoked.is_(None))

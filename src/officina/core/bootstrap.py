@@ -1,4 +1,5 @@
-"""First start: an instance with settings, an administrator and an API key."""
+"""First start: an instance with settings, an administrator, an API key and the ready
+application for command-line and desktop clients."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from officina.core import people
+from officina.core.applications import ensure_native_application
 from officina.core.store import Instances
 
 
@@ -43,4 +45,5 @@ def create_instance(
             conn, email=admin_email, password=password, name=admin_name, admin=True
         )
         key = people.create_api_key(conn, user.id, "created at first start")
+        ensure_native_application(conn)
     return FirstCredentials(name, admin_email, password, key, user.id)

@@ -168,6 +168,8 @@ tokens = Table(
     Column("redirect_uri", Text, nullable=True),
     Column("grant", String(32), nullable=True),
     Column("lastused", BigInteger, nullable=True),
+    # Seconds of disuse after which a login token ends (null: only ``expdate`` ends it).
+    Column("idle", Integer, nullable=True),
     Index("ix_tokens_user_kind", "user", "kind"),
     Index("ix_tokens_grant", "grant"),
 )
@@ -183,6 +185,10 @@ sessions = Table(
     Column("lastseen", BigInteger, nullable=False),
     Column("ended", BigInteger, nullable=True),
     Column("ip", String(64), nullable=False, server_default=text("''")),
+    # Absolute end, and seconds of disuse after which the session ends (null: no limit).
+    Column("expires", BigInteger, nullable=True),
+    Column("idle", Integer, nullable=True),
+    Index("ix_sessions_user", "user"),
 )
 
 # Per-instance configuration (currency, locale, timezone, ...), one JSON value per key.

@@ -19,7 +19,8 @@ from officina.core.clock import now
 from officina.core.ids import new_uuid
 from officina.core.logged import delete_where, insert_row, update_where
 from officina.core.passwords import hash_password
-from officina.core.schema import groups, groups2users, tokens, users
+from officina.core.schema import groups, groups2users, users
+from officina.core.sessions import end_credentials
 from officina.goana import changelog, team_refs
 from officina.goana.context import ROLE_PREFIX, ROLES, Ctx
 from officina.goana.paging import PAGING, page_headers, page_of, total_of
@@ -268,6 +269,10 @@ def _save(conn: Connection, ctx: Ctx, data: dict[str, Any], current: Any | None)
                 values.update(name=new, name_ci=new.lower())
         if data.get("Password"):
             values["password"] = hash_password(data["Password"])
+            # A new password ends the user's sessions and sign-in tokens, except the one a
+            # user changing their own password came with.
+            own = ctx.principal.user_id == user_id
+            end_credentials(conn, user_id, ctx.principal.keep() if own else None)
         if data.get("LanguageCode"):
             values["lang"] = data["LanguageCode"].lower()
         update_where(conn, actor, users, users.c.ID == user_id, values)
@@ -427,13 +432,7 @@ def delete_user(call: Call) -> Response:
             users.c.ID == row.ID,
             {"activity": 1, "lastmodified": ts, "_rev": users.c._rev + 1},
         )
-        update_where(
-            conn,
-            actor,
-            tokens,
-            and_(tokens.c.user == row.ID, tokens.c.revoked.is_(None)),
-            {"revoked": ts},
-        )
+        end_credentials(conn, row.ID, api_keys=True)
     return Response(status_code=204)
 
 

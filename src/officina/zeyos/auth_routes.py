@@ -4,7 +4,11 @@
   device ``identifier`` and, with ``appsecret``, to an application. One live login token exists
   per (user, application, identifier): logging in again revokes the previous one.
 - ``GET /`` describes the caller, ``HEAD /`` only checks the credentials.
-- ``GET /logout`` revokes the bearer token it was called with.
+- ``GET /logout`` revokes the bearer token it was called with or, without an Authorization
+  header, ends the ``ZEYOSID`` cookie session it was called with.
+
+A login token also ends after ``login_token_idle_seconds`` without use, and an ``expdate``
+asked for is capped at ``login_token_max_seconds`` from now (settings).
 
 Application secrets are stored as the lower-case hex SHA-256 of the secret
 (``digest(secret).hex()``), so a login compares hashes and never sees a stored secret.
@@ -41,6 +45,7 @@ from officina.core.errors import bad_request, method_not_allowed, not_found, pay
 from officina.core.ids import digest
 from officina.core.people import issue_token
 from officina.core.schema import applications, tokens, users
+from officina.core.sessions import end_session
 from officina.core.store import Store
 from officina.settings import Settings
 from officina.zeyos.auth_openapi import auth_openapi_document
@@ -100,6 +105,8 @@ class LoginRequest:
     identifier: str
     appsecret: str | None
     expdate: int
+    # Seconds of disuse that end the token (0: none).
+    idle: int = 0
 
 
 async def _login_fields(request: Request) -> dict[str, Any]:
@@ -165,12 +172,16 @@ def parse_login(fields: dict[str, Any], settings: Settings) -> LoginRequest:
     identifier = _required(fields, "identifier")
     if len(identifier) > MAX_IDENTIFIER or not IDENTIFIER.match(identifier):
         raise bad_request("Invalid value for field 'identifier'", field="identifier")
+    expdate = _expdate(fields.get("expdate"), settings.login_token_ttl)
+    if settings.login_token_max_seconds > 0:
+        expdate = min(expdate, now() + settings.login_token_max_seconds)
     return LoginRequest(
         name=_required(fields, "name"),
         password=_required(fields, "password"),
         identifier=identifier,
         appsecret=_text(fields, "appsecret"),
-        expdate=_expdate(fields.get("expdate"), settings.login_token_ttl),
+        expdate=expdate,
+        idle=max(0, settings.login_token_idle_seconds),
     )
 
 
@@ -222,6 +233,12 @@ def login(store: Store, req: LoginRequest, address: str = "") -> dict[str, Any]:
             hint=req.identifier,
             expdate=req.expdate,
         )
+        if req.idle:
+            conn.execute(
+                update(tokens)
+                .where(tokens.c.hash == digest(token))
+                .values(idle=req.idle, lastused=now())
+            )
     return {
         "user": user_id,
         "application": app_id,
@@ -300,22 +317,47 @@ async def root_endpoint(request: Request) -> Response:
 # -- logout -----------------------------------------------------------------------------
 
 
-def logout(store: Store, authorization: str | None) -> None:
+def logout(store: Store, authorization: str | None, cookie: str | None = None) -> None:
+    """End the caller's login or OAuth access token or, without an Authorization header,
+    their cookie session. API keys are not sign-ins and are left alone (refused)."""
+    if not authorization and cookie:
+        with store.write() as conn:
+            if not end_session_live(conn, cookie):
+                raise AuthError(AuthFailure.BAD_SESSION)
+        return
     secret = bearer_secret(authorization)
     if secret is None:
         raise AuthError(AuthFailure.BAD_BEARER if authorization else AuthFailure.MISSING)
     with store.write() as conn:
-        authenticate(conn, authorization, None)
+        principal = authenticate(conn, authorization, None)
+        if principal.scheme == "apikey":
+            raise bad_request(
+                "An API key is not ended by logout; revoke it with 'officina apikey revoke'"
+            )
         if not revoke_token(conn, secret):
             raise AuthError(AuthFailure.BAD_BEARER)
+
+
+def end_session_live(conn: Connection, sid: str) -> bool:
+    """End a session that still counts; False for an unknown, ended or expired one."""
+    try:
+        authenticate(conn, None, sid)
+    except AuthError:
+        return False
+    return end_session(conn, sid)
 
 
 @guarded
 async def logout_endpoint(request: Request) -> Response:
     if request.method != "GET":
         raise method_not_allowed(["GET"])
-    await _in_store(request, logout, request.headers.get("authorization"))
-    return Response(status_code=204)
+    authorization = request.headers.get("authorization")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    await _in_store(request, logout, authorization, cookie)
+    response = Response(status_code=204)
+    if not authorization and cookie:
+        response.delete_cookie(SESSION_COOKIE, path=f"/{request.path_params['instance']}/")
+    return response
 
 
 @guarded

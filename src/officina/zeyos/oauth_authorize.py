@@ -23,11 +23,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from officina.core import throttle
-from officina.core.applications import Client, find_client
+from officina.core.applications import (
+    NATIVE_IDENTIFIER,
+    Client,
+    callback_problem,
+    find_client,
+)
 from officina.core.auth import SESSION_COOKIE, AuthError, Principal, authenticate
 from officina.core.errors import HttpError, method_not_allowed, not_found, payload_too_large
 from officina.core.ids import new_secret
-from officina.core.sessions import create_session
+from officina.core.sessions import Lifetimes, create_session
 from officina.core.store import Store
 from officina.zeyos import oauth_pages as pages
 from officina.zeyos.oauth_grants import PKCE_VALUE, issue_code
@@ -99,10 +104,7 @@ def _parse(store: Store, params: Mapping[str, str]) -> AuthRequest:
     if not redirect_uri:
         raise PageError("Missing parameter 'redirect_uri'.")
     if not client.allows_redirect(redirect_uri):
-        raise PageError(
-            "The redirect_uri is not registered for this application "
-            "(or is not HTTPS outside 127.0.0.1 and localhost)."
-        )
+        raise PageError(mismatch_advice(client, redirect_uri))
     state = params.get("state")
     mode = params.get("response_mode") or "query"
     req = AuthRequest(
@@ -114,6 +116,25 @@ def _parse(store: Store, params: Mapping[str, str]) -> AuthRequest:
     )
     _check_rest(req, params, mode)
     return req
+
+
+def mismatch_advice(client: Client, redirect_uri: str) -> str:
+    """What to register so that this request would work: the page a developer sees first."""
+    shown = redirect_uri if len(redirect_uri) <= 300 else redirect_uri[:300] + "..."
+    problem = callback_problem(redirect_uri)
+    if problem is not None:
+        return (
+            f"The redirect_uri {shown!r} cannot be used: it {problem}. "
+            "Use an HTTPS URL, or http://127.0.0.1:<port>/callback for a program on this "
+            "computer."
+        )
+    return (
+        f"The redirect_uri {shown!r} is not registered for the application "
+        f"{client.name!r} (client_id {client.identifier!r}). An administrator must add exactly "
+        "this URL to the application's callback URLs (a loopback URL registered without a "
+        "port matches any port). Command-line and desktop clients can use the ready "
+        f"application {NATIVE_IDENTIFIER!r}, which accepts http://127.0.0.1:<any port>/callback."
+    )
 
 
 def _check_rest(req: AuthRequest, params: Mapping[str, str], mode: str) -> None:
@@ -232,11 +253,11 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _grant(
-    store: Store, req: AuthRequest, who: Principal, new_session: bool, ip: str
+    store: Store, req: AuthRequest, who: Principal, new_session: bool, ip: str, life: Lifetimes
 ) -> tuple[str, str | None]:
     """Issue the code (and the session, after a sign-in) in one transaction."""
     with store.write() as conn:
-        sid = create_session(conn, who.user_id, ip) if new_session else None
+        sid = create_session(conn, who.user_id, ip, life) if new_session else None
         code = issue_code(conn, req.client, who.user_id, req.redirect_uri, req.challenge)
     return code, sid
 
@@ -274,7 +295,9 @@ async def _decide(request: Request, store: Store) -> Response:
             {"error": "access_denied", "error_description": "Application not available to user"},
         )
     ip = request.client.host if request.client else ""
-    code, new_sid = await run_in_threadpool(_grant, store, req, who, signing_in, ip)
+    settings = request.app.state.settings
+    life = Lifetimes(settings.session_idle_seconds, settings.session_max_seconds)
+    code, new_sid = await run_in_threadpool(_grant, store, req, who, signing_in, ip, life)
     response = answer(req, {"code": code})
     if new_sid is not None:
         _set_session(request, response, new_sid)

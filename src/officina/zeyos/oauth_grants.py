@@ -8,9 +8,12 @@ Every secret lives in ``tokens`` as its SHA-256 only. Kinds used here:
 - ``oauth_access`` (1 hour) and ``oauth_refresh`` (100 days): issued together and linked by a
   shared ``grant`` value, so revoking or rotating one side reaches the other.
 
-One live pair exists per (user, application): any new pair revokes the user's earlier pair for
-that application, which is also how a refresh retires the pair it came from. Claiming a code or
-a refresh token is a conditional UPDATE, so two concurrent requests cannot both win.
+Each sign-in gets a pair of its own, so a second machine or a script signing in to the same
+application leaves the first one signed in. The contract's "previous tokens will thereby
+invalidate" is read as rotation: a refresh ends the pair it came from and no other. An
+instance that wants the vendor's stricter reading sets :data:`ONE_PAIR_SETTING` to true: then
+any new pair also ends the user's earlier pairs for that application. Claiming a code or a
+refresh token is a conditional UPDATE, so two concurrent requests cannot both win.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from officina.core.applications import Client
 from officina.core.auth import constant_time_equal, load_principal
 from officina.core.clock import now
 from officina.core.ids import digest, new_secret, new_uuid
-from officina.core.schema import tokens, users
+from officina.core.schema import instance_settings, tokens, users
 
 ACCESS_TTL = 3600
 REFRESH_TTL = 100 * 24 * 3600
@@ -37,6 +40,8 @@ ACCESS = "oauth_access"
 REFRESH = "oauth_refresh"
 CODE = "oauth_code"
 SECRET = re.compile(r"^[0-9a-f]{40}$")
+# Instance setting: true keeps one live pair per (user, application), as the vendor does.
+ONE_PAIR_SETTING = "oauth.one_pair"
 # RFC 7636: 43 to 128 characters of the URL-safe "unreserved" set.
 PKCE_VALUE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
@@ -163,21 +168,31 @@ def exchange_code(
 # -- token pairs ------------------------------------------------------------------------
 
 
+def one_pair(conn: Connection) -> bool:
+    """Whether the instance keeps a single live pair per (user, application)."""
+    value = conn.execute(
+        select(instance_settings.c.value).where(instance_settings.c.key == ONE_PAIR_SETTING)
+    ).scalar()
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("1", "true"))
+
+
 def issue_pair(conn: Connection, client: Client, user_id: int) -> tuple[str, dict[str, Any]]:
-    """A fresh access and refresh token; the user's earlier pair for ``client`` dies."""
+    """A fresh access and refresh token; with the one-pair setting the user's earlier pairs
+    for ``client`` die."""
     # Serialises grants of one user on PostgreSQL (SQLite already holds its write lock).
     conn.execute(select(users.c.ID).where(users.c.ID == user_id).with_for_update())
     current = now()
-    conn.execute(
-        update(tokens)
-        .where(
-            tokens.c.user == user_id,
-            tokens.c.application == client.id,
-            tokens.c.kind.in_((ACCESS, REFRESH)),
-            tokens.c.revoked.is_(None),
+    if one_pair(conn):
+        conn.execute(
+            update(tokens)
+            .where(
+                tokens.c.user == user_id,
+                tokens.c.application == client.id,
+                tokens.c.kind.in_((ACCESS, REFRESH)),
+                tokens.c.revoked.is_(None),
+            )
+            .values(revoked=current)
         )
-        .values(revoked=current)
-    )
     grant_id = new_uuid()
     access, refresh = new_secret(), new_secret()
     for secret, kind, ttl in ((access, ACCESS, ACCESS_TTL), (refresh, REFRESH, REFRESH_TTL)):
@@ -216,15 +231,16 @@ def _valid_row(conn: Connection, client: Client, secret: str, kinds: tuple[str, 
 
 
 def refresh(conn: Connection, client: Client, secret: str) -> dict[str, Any] | OAuthError:
-    """Rotate: the refresh token is spent, its pair revoked, a new pair returned."""
+    """Rotate: the refresh token is spent, its own pair revoked, a new pair returned; the
+    user's other pairs for the application live on."""
     rejected = invalid_grant("Invalid or expired refresh_token")
     row = _valid_row(conn, client, secret, (REFRESH,))
     if row is None or not _claim(conn, row.ID):
         return rejected
+    if row.grant is not None:
+        _revoke_grant(conn, row.grant)
     principal = load_principal(conn, row.user, "bearer")
     if principal is None or not client.may_be_used_by(principal):
-        if row.grant is not None:
-            _revoke_grant(conn, row.grant)
         return rejected
     return issue_pair(conn, client, principal.user_id)[1]
 

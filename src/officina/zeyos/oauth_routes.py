@@ -138,9 +138,10 @@ def _client_credentials(request: Request, fields: dict[str, str]) -> tuple[str, 
         ):
             raise invalid_client(instance, "Client credentials in header and body disagree")
         return client_id, secret
-    if body_id is None or body_secret is None:
+    if body_id is None:
         raise invalid_client(instance, "Missing client credentials")
-    return body_id, body_secret
+    # A public client (no secret) may name itself alone; others fail the secret check.
+    return body_id, body_secret or ""
 
 
 async def _client(request: Request, store: Store, fields: dict[str, str]) -> Client:
