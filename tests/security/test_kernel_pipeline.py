@@ -38,7 +38,9 @@ def _person(env: Env) -> str:
 @pytest.fixture
 def few_failures() -> Iterator[None]:
     saved = throttle.LIMITS
-    throttle.configure(account=3, address=1000, window=60)
+    # Three failures of one account from one address cost no waiting (the pair's free
+    # failures under a limit of four); the next attempt waits, with 429.
+    throttle.configure(account=4, address=1000, window=60)
     try:
         yield
     finally:
