@@ -75,7 +75,7 @@ def restore_command(
     if not file.exists():
         _fail(f"no such file: {file}")
     settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
+    with _open(settings, create=True) as instances:
         try:
             summary = restore(instances, file, as_name, _progress_printer(as_json))
         except BackupError as err:
@@ -131,6 +131,14 @@ def export_command(
     email: ActAs = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --output: the summary as JSON. Without it the rows themselves go to "
+            "stdout, as JSON lines unless --format csv.",
+        ),
+    ] = False,
 ) -> None:
     """Write every row of one entity as CSV or JSON lines."""
     from officina.zeyos.transfer import export
@@ -145,7 +153,11 @@ def export_command(
             else:
                 with output.open("w", newline="", encoding="utf-8") as out:
                     count = export(conn, entity, fmt, out, principal)
-    if output is not None:
+    if output is None:
+        return
+    if as_json:
+        _emit_json({"instance": name, "entity": entity, "rows": count, "file": str(output)})
+    else:
         print(f"exported {count} rows of {entity} to {output}")
 
 
