@@ -27,7 +27,12 @@ from officina.settings import Settings
 
 CREDENTIALS_TAG = "OFFICINA_CREDENTIALS"
 DEFAULT_ADMIN = "admin@example.com"
-URL_LABELS = {"records_openapi": "API docs", "docs": "docs"}
+URL_LABELS = {
+    "records_openapi": "records docs",
+    "projects_openapi": "projects docs",
+    "jobs_openapi": "jobs docs",
+    "docs": "docs",
+}
 
 
 def _commands(help: str, **more: Any) -> typer.Typer:
