@@ -157,4 +157,14 @@ def test_a_failing_demo_leaves_nothing_behind(cli: Cli) -> None:  # noqa: F811
     assert message.startswith(
         "error: demo data was refused, nothing was kept: POST /goana/api/v1/jobs: 400 "
     )
-    assert _rows(cli) == before
+    after = _rows(cli)
+    # The one row that stays is the demo's own API key, revoked like after a successful run.
+    assert after.pop("tokens") == before.pop("tokens") + 1
+    assert after == before
+    instances = Instances(cli.settings, prepare=upgrade)
+    try:
+        with instances.get("main").read() as conn:
+            live = select(func.count()).select_from(tokens).where(tokens.c.revoked.is_(None))
+            assert conn.execute(live.where(tokens.c.hint == "demo")).scalar_one() == 0
+    finally:
+        instances.close()

@@ -277,16 +277,20 @@ def _sample_company(
     from officina.demo.company import PARTS, copies, fill
     from officina.demo.undo import snapshot, undo
 
-    before = snapshot(store)
     client = FaceClient(instances, name)
-    made: dict[str, Any] = {}
     try:
         held = copies(client)
-        if held and not again:
-            raise CliError(
-                f"instance {name!r} already holds the sample company; "
-                "use --again to add another copy"
-            )
+    except BaseException:
+        client.close()
+        raise
+    if held and not again:
+        client.close()
+        raise CliError(
+            f"instance {name!r} already holds the sample company; use --again to add another copy"
+        )
+    before = snapshot(store)
+    made: dict[str, Any] = {}
+    try:
         # A progress bar only where someone watches: piped output stays the summary alone.
         with Progress(disable=as_json or not sys.stdout.isatty(), transient=True) as bar:
             task = bar.add_task("sample company", total=len(PARTS))

@@ -4,6 +4,9 @@ The demo writes through the faces, request by request, so no single transaction 
 Instead the rows each table holds are noted before the first request, and on failure every
 row added since is deleted again in one transaction, children before parents. Tables whose
 key the store counts up are noted by their highest key; the others by the set of keys.
+Rows another client writes to the instance while the demo runs look the same as the demo's
+own, so a failed demo on a busy instance takes those back too; the demo is meant for an
+instance being tried out, not one in use.
 """
 
 from __future__ import annotations
