@@ -279,5 +279,5 @@ def test_jobs_face_over_a_real_socket(server: Server) -> None:
             params={"statusName": "In Progress", "jobTemplateTitle": "Pizza Lieferung"},
         )
         assert [j["Key"] for j in found.json()] == ["2024/0001"]
-        assert found.json()[0]["StatusDisplayName"] == "En course"
+        assert found.json()[0]["StatusDisplayName"] == "En cours"
         assert client.get(f"{base}/openapi.json").status_code == 200

@@ -13,7 +13,7 @@ def test_statuses_are_listed_in_order_with_translations(env: Env) -> None:
     names = [s["Name"] for s in r.json()]
     assert names == ["Open", "In Progress", "Done", "Cancelled"]
     progress = r.json()[1]
-    assert progress["DisplayName"] == "En course"
+    assert progress["DisplayName"] == "En cours"
     assert progress["NameTranslations"]["de"] == "In Bearbeitung"
     assert r.json()[0]["IsInitial"] and r.json()[2]["IsFinal"]
 

@@ -49,7 +49,7 @@ def test_pizza_lieferung_scenario(env: Env) -> None:
     assert job["Status"] == "In Progress"
     assert german.get(f"{BASE}/jobs/J1").json()["JobTemplateDisplayTitle"] == "Pizza Lieferung"
     assert german.get(f"{BASE}/jobs/J1").json()["StatusDisplayName"] == "In Bearbeitung"
-    assert client(env, french).get(f"{BASE}/jobs/J1").json()["StatusDisplayName"] == "En course"
+    assert client(env, french).get(f"{BASE}/jobs/J1").json()["StatusDisplayName"] == "En cours"
     r = english.post(f"{BASE}/jobs", json={"JobTemplateTitle": "Pizza delivery"})
     assert r.status_code == 201
     r = english.post(f"{BASE}/jobs", json={"JobTemplateTitle": "Pizza Lieferung"})

@@ -28,6 +28,11 @@ MALFORMED_JSON = "Bad Request: Malformed JSON"
 MALFORMED_FORM = "Bad Request: Malformed form data"
 
 
+def malformed_at(column: int) -> str:
+    """A JSON syntax error names where it is (all these bodies are one line)."""
+    return f"{MALFORMED_JSON} at line 1, column {column}"
+
+
 def fails(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
     """Run ``call`` expecting an HttpError; return its status and message."""
     with pytest.raises(HttpError) as caught:
@@ -105,7 +110,7 @@ def test_json_content_types(content_type: str) -> None:
 
 
 def test_json_content_type_decides_even_for_form_looking_text() -> None:
-    assert fails(parse_body, b"limit=5", JSON) == (400, MALFORMED_JSON)
+    assert fails(parse_body, b"limit=5", JSON) == (400, malformed_at(1))
 
 
 def test_json_utf8_text() -> None:
@@ -119,25 +124,25 @@ def test_json_with_utf8_bom() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "message"),
     [
-        b"{",
-        b'{"a": }',
-        b"{'a': 1}",
-        b'{"a": 1,}',
-        b'{"a": 1} x',
-        b'{"a": NaN}',
-        b"[1, 2",
-        b'{"a": [}',
-        b'{"a": "\xff"}',  # invalid UTF-8
-        b'{"a": "\xed\xa0\x80"}',  # encoded surrogate
-        b'"just a string"',  # valid JSON, but a scalar cannot carry parameters
-        b"5",
-        b"true",
+        (b"{", malformed_at(2)),
+        (b'{"a": }', malformed_at(7)),
+        (b"{'a': 1}", malformed_at(2)),
+        (b'{"a": 1,}', malformed_at(8)),
+        (b'{"a": 1} x', malformed_at(10)),
+        (b'{"a": NaN}', malformed_at(7)),
+        (b"[1, 2", malformed_at(6)),
+        (b'{"a": [}', malformed_at(8)),
+        (b'{"a": "\xff"}', MALFORMED_JSON),  # invalid UTF-8: no text, so no place
+        (b'{"a": "\xed\xa0\x80"}', MALFORMED_JSON),  # encoded surrogate
+        (b'"just a string"', MALFORMED_JSON),  # valid JSON, but a scalar carries no parameters
+        (b"5", MALFORMED_JSON),
+        (b"true", MALFORMED_JSON),
     ],
 )
-def test_malformed_json(raw: bytes) -> None:
-    assert fails(parse_body, raw, JSON) == (400, MALFORMED_JSON)
+def test_malformed_json(raw: bytes, message: str) -> None:
+    assert fails(parse_body, raw, JSON) == (400, message)
 
 
 def test_malformed_error_has_no_field() -> None:
@@ -163,16 +168,16 @@ def test_sniff_form(content_type: str | None) -> None:
 
 
 def test_sniffed_json_that_is_malformed_reports_json() -> None:
-    assert fails(parse_body, b"{limit: 2}", None) == (400, MALFORMED_JSON)
+    assert fails(parse_body, b"{limit: 2}", None) == (400, malformed_at(2))
 
 
 def test_form_typed_body_that_starts_like_json_is_json() -> None:
     # curl -d labels pasted JSON as a form; read it as what it obviously is.
     assert parse_body(b'{"limit": 2}', FORM) == {"limit": 2}
     assert parse_body(b'  ["a"]', FORM) == ["a"]
-    assert fails(parse_body, b'{"limit": }', FORM) == (400, MALFORMED_JSON)
+    assert fails(parse_body, b'{"limit": }', FORM) == (400, malformed_at(11))
     # A form key cannot start with "[" anyway, so nothing valid is lost by this.
-    assert fails(parse_body, b"[a]=1", FORM) == (400, MALFORMED_JSON)
+    assert fails(parse_body, b"[a]=1", FORM) == (400, malformed_at(2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -566,9 +571,9 @@ def test_unbalanced_json_is_malformed() -> None:
     assert fails(parse_body, b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]", JSON)[0] in (400, 413)
     assert fails(parse_body, b"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" + b"[" * 40, JSON) == (
         400,
-        MALFORMED_JSON,
+        malformed_at(1),
     )
-    assert fails(parse_body, b"[" * 10 + b"]" * 40, JSON) == (400, MALFORMED_JSON)
+    assert fails(parse_body, b"[" * 10 + b"]" * 40, JSON) == (400, malformed_at(21))
 
 
 def _depth(value: Any) -> int:

@@ -11,13 +11,13 @@ from __future__ import annotations
 # them in that order: the server first.
 # isort: off
 from officina.cli import serve
-from officina.cli import admin, data
+from officina.cli import admin, data, groups
 
 # isort: on
 from officina.cli.common import CREDENTIALS_TAG, app
 from officina.cli.serve import _app_factory
 
-__all__ = ["CREDENTIALS_TAG", "_app_factory", "admin", "app", "data", "main", "serve"]
+__all__ = ["CREDENTIALS_TAG", "_app_factory", "admin", "app", "data", "groups", "main", "serve"]
 
 
 def main() -> None:

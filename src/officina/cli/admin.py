@@ -51,7 +51,7 @@ def init(
 ) -> None:
     """Create the store and instance 'main' with an admin; prints its credentials once."""
     settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
+    with _open(settings, create=True) as instances:
         existing = instances.names()
         if existing:
             raise CliError(
@@ -105,7 +105,7 @@ def instance_create(
 ) -> None:
     """Create an instance with an admin; prints its credentials once."""
     settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
+    with _open(settings, create=True) as instances:
         _created(settings, instances, name, admin_email, as_json, own_database)
 
 
@@ -165,6 +165,10 @@ def user_create(
         str | None, typer.Option("--name", help="User name [part of the e-mail before @].")
     ] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Make the user a member of this group (repeatable)."),
+    ] = None,
     instance: InstanceName = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
@@ -179,6 +183,9 @@ def user_create(
         store = _store(instances, instance or settings.default_instance)
         with store.write() as conn:
             user = people.create_user(conn, email=email, password=secret, name=name, admin=admin)
+            group_ids = [people.group_id_by_name(conn, g) for g in group or []]
+            for group_id in group_ids:
+                people.add_member(conn, group_id, user.id, writable=True)
     data: dict[str, Any] = {
         "instance": store.name,
         "id": user.id,
@@ -186,6 +193,7 @@ def user_create(
         "email": user.email,
         "name": user.name,
         "admin": admin,
+        "groups": [g.strip() for g in group or []],
     }
     if password is None:
         data["password"] = secret
@@ -194,6 +202,8 @@ def user_create(
         return
     role = "admin " if admin else ""
     print(f"created {role}user {user.name} <{user.email}> (ID {user.id}) in {store.name}")
+    if group:
+        print(f"member of: {', '.join(g.strip() for g in group)}")
     if password is None:
         print(f"password: {secret}")
 

@@ -27,24 +27,67 @@ from officina.settings import Settings
 
 CREDENTIALS_TAG = "OFFICINA_CREDENTIALS"
 DEFAULT_ADMIN = "admin@example.com"
-URL_LABELS = {"records_openapi": "API docs", "docs": "docs"}
+URL_LABELS = {
+    "records_openapi": "records docs",
+    "projects_openapi": "projects docs",
+    "jobs_openapi": "jobs docs",
+    "docs": "docs",
+}
 
-app = typer.Typer(
-    help="officina: one self-hosted back office (records, projects, field-service jobs).",
-    no_args_is_help=True,
+
+def _commands(help: str, **more: Any) -> typer.Typer:
+    """A command group whose help is plain text: with Rich markup on, the bracketed defaults
+    ("[main]") would be read as style tags and vanish from --help. Every command object is
+    made here, so this one setting covers all of them."""
+    return typer.Typer(
+        help=help,
+        rich_markup_mode=None,
+        no_args_is_help=True,
+        # Up to 120 columns where the terminal has them, so command summaries are cut less.
+        context_settings={"max_content_width": 120},
+        **more,
+    )
+
+
+app = _commands(
+    "officina: one self-hosted back office (records, projects, field-service jobs).",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-instance_app = typer.Typer(help="Create and list instances.", no_args_is_help=True)
-user_app = typer.Typer(help="Manage users of an instance.", no_args_is_help=True)
-apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
-application_app = typer.Typer(
-    help="Register applications (OAuth 2.0 clients).", no_args_is_help=True
-)
+instance_app = _commands("Create, list and move instances.")
+user_app = _commands("Manage users of an instance.")
+apikey_app = _commands("Manage API keys.")
+application_app = _commands("Register applications (OAuth 2.0 clients).")
+group_app = _commands("Manage groups: their module permissions and their members.")
 app.add_typer(instance_app, name="instance")
 app.add_typer(user_app, name="user")
+app.add_typer(group_app, name="group")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(application_app, name="app")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from officina import __version__
+
+        print(f"officina {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """officina: one self-hosted back office (records, projects, field-service jobs)."""
+
 
 DataDir = Annotated[
     Path | None,
@@ -110,12 +153,36 @@ def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> S
 
 
 @contextmanager
-def _open(settings: Settings) -> Iterator[Instances]:
+def _open(settings: Settings, create: bool = False) -> Iterator[Instances]:
+    """The store's instances; a command that only works on an existing store (``create``
+    false) refuses a missing one instead of quietly making a new, empty store."""
+    if not create and not _store_exists(settings):
+        raise CliError(
+            f"no officina store in {_where(settings)}: check --data-dir / --database-url, "
+            "or create one with 'officina init'"
+        )
     instances = Instances(settings, prepare=upgrade)
     try:
         yield instances
     finally:
         instances.close()
+
+
+def _store_exists(settings: Settings) -> bool:
+    if not settings.is_postgres:
+        return (Path(settings.data_dir) / "officina.sqlite").is_file()
+    from sqlalchemy import text
+
+    from officina.core.store import CONTROL_SCHEMA, postgres_engine
+
+    assert settings.database_url is not None
+    schema = settings.schema_prefix + CONTROL_SCHEMA
+    with postgres_engine(settings.database_url).connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"),
+            {"s": schema},
+        ).first()
+    return found is not None
 
 
 def _store(instances: Instances, name: str) -> Store:

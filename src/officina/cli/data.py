@@ -22,6 +22,7 @@ from officina.cli.common import (
     _settings,
     _store,
     app,
+    base_url,
 )
 from officina.core import people
 from officina.core.store import Store
@@ -75,7 +76,7 @@ def restore_command(
     if not file.exists():
         _fail(f"no such file: {file}")
     settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
+    with _open(settings, create=True) as instances:
         try:
             summary = restore(instances, file, as_name, _progress_printer(as_json))
         except BackupError as err:
@@ -131,6 +132,14 @@ def export_command(
     email: ActAs = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --output: the summary as JSON. Without it the rows themselves go to "
+            "stdout, as JSON lines unless --format csv.",
+        ),
+    ] = False,
 ) -> None:
     """Write every row of one entity as CSV or JSON lines."""
     from officina.zeyos.transfer import export
@@ -145,7 +154,11 @@ def export_command(
             else:
                 with output.open("w", newline="", encoding="utf-8") as out:
                     count = export(conn, entity, fmt, out, principal)
-    if output is not None:
+    if output is None:
+        return
+    if as_json:
+        _emit_json({"instance": name, "entity": entity, "rows": count, "file": str(output)})
+    else:
         print(f"exported {count} rows of {entity} to {output}")
 
 
@@ -192,6 +205,13 @@ def import_command(
 @_one_line_errors
 def demo_command(
     name: Annotated[str, typer.Argument(help="Instance to fill.")] = "main",
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Add one more copy of the sample company, its names marked with its number.",
+        ),
+    ] = False,
     size: Annotated[
         int | None,
         typer.Option(
@@ -206,34 +226,134 @@ def demo_command(
 ) -> None:
     """Fill an instance with a sample company: customers, a project with hours and a
     billing, and service jobs in German and English (or, with --size, benchmark data)."""
-    from rich.progress import Progress
-
     from officina.demo.client import DemoError, FaceClient
-    from officina.demo.company import PARTS, fill
 
     if size is not None and size < 1:
         raise CliError("--size must be at least 1")
     settings = _settings(data_dir, database_url)
     with _open(settings) as instances:
         store = _store(instances, name)
-        client = FaceClient(instances, name)
-        try:
-            with Progress(disable=as_json, transient=not as_json) as bar:
-                if size is None:
-                    task = bar.add_task("sample company", total=len(PARTS))
-                    fill(client, lambda label: bar.update(task, advance=1, description=label))
-                else:
-                    _scale(client, store, size, bar)
-        except DemoError as err:
-            raise CliError(f"demo data was refused: {err}") from err
-        finally:
-            client.close()
+        if size is not None:
+            client = FaceClient(instances, name)
+            try:
+                _scale_all(client, store, size, as_json)
+            except DemoError as err:
+                raise CliError(f"demo data was refused: {err}") from err
+            finally:
+                client.close()
+            if as_json:
+                _emit_json({"instance": name, "size": size})
+            else:
+                print(
+                    f"filled instance {name!r} with {size} accounts, work packages and time records"
+                )
+            return
+        made = _sample_company(instances, store, name, again, as_json)
+    base = base_url(settings)
+    tries = _things_to_try(base, name, made)
     if as_json:
-        _emit_json({"instance": name, "size": size, "parts": [label for label, _ in PARTS]})
-    elif size is None:
-        print(f"filled instance {name!r} with the sample company")
-    else:
-        print(f"filled instance {name!r} with {size} accounts, work packages and time records")
+        _emit_json(
+            {"instance": name, "copy": made["copy"], "created": _summary(made), "try": tries}
+        )
+        return
+    print(
+        f"filled instance {name!r} with the sample company"
+        + (f" (copy {made['copy']})" if made["copy"] > 1 else "")
+    )
+    for line in _summary_lines(made):
+        print(f"  {line}")
+    print("three things to try (API_KEY: the key printed at the first start):")
+    for command in tries:
+        print(f"  {command}")
+
+
+def _sample_company(
+    instances: Any, store: Store, name: str, again: bool, as_json: bool
+) -> dict[str, Any]:
+    """One copy of the sample company, or nothing: a failure takes back every row written."""
+    from rich.progress import Progress
+
+    from officina.demo.client import DemoError, FaceClient
+    from officina.demo.company import PARTS, copies, fill
+    from officina.demo.undo import snapshot, undo
+
+    client = FaceClient(instances, name)
+    try:
+        held = copies(client)
+    except BaseException:
+        client.close()
+        raise
+    if held and not again:
+        client.close()
+        raise CliError(
+            f"instance {name!r} already holds the sample company; use --again to add another copy"
+        )
+    before = snapshot(store)
+    made: dict[str, Any] = {}
+    try:
+        # A progress bar only where someone watches: piped output stays the summary alone.
+        with Progress(disable=as_json or not sys.stdout.isatty(), transient=True) as bar:
+            task = bar.add_task("sample company", total=len(PARTS))
+            made = fill(
+                client,
+                lambda label: bar.update(task, advance=1, description=label),
+                copy=held + 1,
+            )
+    except DemoError as err:
+        client.close()
+        undo(store, before)
+        raise CliError(f"demo data was refused, nothing was kept: {err}") from err
+    except BaseException:
+        client.close()
+        undo(store, before)
+        raise
+    client.close()
+    return made
+
+
+def _summary(made: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "accounts": len(made["accounts"]),
+        "contacts": len(made["accounts"]),
+        "project": made["project"],
+        "work_packages": made["work_packages"],
+        "time_records": made["time_records"],
+        "billings": 1,
+        "jobs": made["jobs"],
+    }
+
+
+def _summary_lines(made: dict[str, Any]) -> list[str]:
+    from officina.demo.company import PROJECT_CUSTOMER
+
+    count = len(made["accounts"])
+    return [
+        f"records:  {count} customer accounts ({', '.join(made['accounts'])}), "
+        f"each with a contact person",
+        f"projects: project {made['project']} for {PROJECT_CUSTOMER} (the same account), "
+        f"{made['work_packages']} work packages, {made['time_records']} time records, "
+        "1 billing",
+        f"jobs:     {len(made['jobs'])} service jobs ({', '.join(made['jobs'])}) of the "
+        f"template {made['template']!r}, in German and English",
+    ]
+
+
+def _things_to_try(base: str, name: str, made: dict[str, Any]) -> list[str]:
+    root = f"{base}/{name}"
+    fields = '{"fields": ["ID", "lastname", "contact.city"], "sort": ["+lastname"]}'
+    return [
+        f"curl -u api:API_KEY -H 'Content-Type: application/json' -d '{fields}' "
+        f"{root}/api/v1/accounts",
+        f"curl -u api:API_KEY {root}/flow/api/v1/projects/{made['project']}",
+        f"curl -u api:API_KEY -H 'Accept-Language: de' {root}/goana/api/v1/jobs",
+    ]
+
+
+def _scale_all(client: Any, store: Store, size: int, as_json: bool) -> None:
+    from rich.progress import Progress
+
+    with Progress(disable=as_json, transient=True) as bar:
+        _scale(client, store, size, bar)
 
 
 def _scale(client: Any, store: Store, size: int, bar: Any) -> None:

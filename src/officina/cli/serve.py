@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib.util
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -105,6 +107,23 @@ def _stopped(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Bind the address once before anything else happens, so a busy port is one clear line
+    (and a first start does not print credentials for a server that then cannot listen)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise CliError(
+                    f"port {port} on {host} is already in use: stop the program holding it "
+                    "or choose another with --port"
+                ) from err
+            raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+
+
 @app.command()
 @_one_line_errors
 def serve(
@@ -136,6 +155,7 @@ def serve(
         raise CliError("--workers must be at least 1")
     if settings.log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
         raise CliError(f"unknown log level {settings.log_level!r}")
+    _check_port_free(settings.host, settings.port)
     base = base_url(settings)
     instances = Instances(settings, prepare=upgrade)
     try:

@@ -268,3 +268,76 @@ def read_settings(conn: Connection) -> dict[str, object]:
     for row in conn.execute(select(instance_settings.c.key, instance_settings.c.value)):
         values[row.key] = row.value
     return values
+
+
+# -- managing groups and their grants ---------------------------------------------------------
+
+# What a group may be granted: the records face's modules, the two modules no new instance
+# hands out but whose entities exist (``carat``, ``dev``), and the projects face's rights.
+# ``admin`` is left out on purpose: it is given by making a user an administrator.
+GRANTABLE = (*MODULES, "carat", "dev", "flow", "flow.billing")
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group as the CLI shows it: its grants (module -> writable) and its members' e-mails
+    (e-mail -> membership writable)."""
+
+    id: int
+    name: str
+    grants: dict[str, bool]
+    members: dict[str, bool]
+
+
+def check_module(identifier: str) -> str:
+    """The permission identifier, or a one-line refusal listing the valid ones."""
+    module = identifier.strip().lower()
+    if module not in GRANTABLE:
+        raise PeopleError(f"unknown module {identifier!r}; valid modules: {', '.join(GRANTABLE)}")
+    return module
+
+
+def group_id_by_name(conn: Connection, name: str) -> int:
+    row = conn.execute(select(groups.c.ID).where(groups.c.name_ci == name.strip().lower())).first()
+    if row is None:
+        raise PeopleError(f"no group named {name!r}")
+    return int(row.ID)
+
+
+def revoke(conn: Connection, group_id: int, identifier: str) -> bool:
+    """Take one grant from a group; False when the group did not hold it."""
+    gone = conn.execute(
+        delete(permissions).where(
+            permissions.c.group == group_id, permissions.c.identifier == identifier
+        )
+    )
+    return bool(gone.rowcount)
+
+
+def remove_member(conn: Connection, group_id: int, user_id: int) -> bool:
+    """Take a user out of a group; False when the user was not a member."""
+    gone = conn.execute(
+        delete(groups2users).where(groups2users.c.group == group_id, groups2users.c.user == user_id)
+    )
+    return bool(gone.rowcount)
+
+
+def list_groups(conn: Connection) -> list[GroupInfo]:
+    found: dict[int, GroupInfo] = {}
+    for row in conn.execute(select(groups.c.ID, groups.c.name).order_by(groups.c.name_ci)):
+        found[int(row.ID)] = GroupInfo(int(row.ID), str(row.name), {}, {})
+    grants = select(permissions.c.group, permissions.c.identifier, permissions.c.writable).where(
+        permissions.c.identifier.is_not(None)
+    )
+    for grant_row in conn.execute(grants.order_by(permissions.c.identifier)):
+        if grant_row.group in found:
+            found[grant_row.group].grants[str(grant_row.identifier)] = bool(grant_row.writable)
+    members = (
+        select(groups2users.c.group, users.c.email, groups2users.c.writable)
+        .join(users, users.c.ID == groups2users.c.user)
+        .order_by(users.c.email_ci)
+    )
+    for member in conn.execute(members):
+        if member.group in found:
+            found[member.group].members[str(member.email)] = bool(member.writable)
+    return list(found.values())

@@ -451,6 +451,11 @@ class Instances:
         """
         if database_url is not None and not database_url.startswith(("postgresql", "postgres:")):
             raise ValueError("an instance's own database must be a postgresql:// URL")
+        if name in RESERVED_NAMES:
+            raise ValueError(
+                f"invalid instance name {name!r}: it is reserved for the server's own paths "
+                f"({', '.join(sorted(RESERVED_NAMES))})"
+            )
         if not valid_instance_name(name):
             raise ValueError(
                 f"invalid instance name {name!r}: use 1-48 characters a-z, 0-9, '_' or '-', "

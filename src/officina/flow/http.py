@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from officina.core import etags
+from officina.core import etags, json_errors
 from officina.core.errors import HttpError
 from officina.flow.errors import (
     FlowError,
@@ -160,7 +160,8 @@ def from_validation(exc: RequestValidationError) -> FlowError:
         where = loc[0] if loc else "body"
         rest = loc[1:]
         if err.get("type") == "json_invalid":
-            return bad_request("the body is not valid JSON")
+            at = rest[0] if rest and isinstance(rest[0], int) else None
+            return bad_request(json_errors.located("the body is not valid JSON", exc.body, at))
         if where == "body" and not rest:
             return bad_request("the body must be a JSON object")
         errors.append((json_path(rest), _message(err)))

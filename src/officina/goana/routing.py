@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from officina.core import etags
+from officina.core import etags, json_errors
 from officina.core.errors import HttpError
 from officina.core.store import Instances, Store
 from officina.goana.context import Ctx, authenticated
@@ -281,7 +281,8 @@ class Face:
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as err:
-            raise Problem(400, errors={"body": ["the body is not valid JSON"]}) from err
+            message = json_errors.from_decode_error("the body is not valid JSON", err)
+            raise Problem(400, errors={"body": [message]}) from err
         if not isinstance(body, dict):
             raise Problem(400, errors={"body": ["the body must be a JSON object"]})
         return body

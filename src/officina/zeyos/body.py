@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import orjson
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from officina.core import json_errors
 from officina.core.errors import bad_request, payload_too_large
 
 __all__ = [
@@ -149,8 +150,9 @@ def _load_json(data: bytes, max_depth: int, detail: str) -> Any:
     _check_json_nesting(data, max_depth)
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise bad_request(detail) from None
+    except orjson.JSONDecodeError as err:
+        where = detail == MALFORMED_JSON  # a body, not a value inside form data
+        raise bad_request(json_errors.from_decode_error(detail, err) if where else detail) from None
 
 
 def _check_json_nesting(data: bytes, max_depth: int) -> None:

@@ -21,7 +21,7 @@ depends_on = None
 STATUSES = [
     (1, "open", 1, True, False, {"en": "Open", "de": "Offen", "fr": "Ouvert", "it": "Aperto"}),
     (2, "in_progress", 2, False, False,
-     {"en": "In Progress", "de": "In Bearbeitung", "fr": "En course", "it": "In corso"}),
+     {"en": "In Progress", "de": "In Bearbeitung", "fr": "En cours", "it": "In corso"}),
     (3, "done", 3, False, True,
      {"en": "Done", "de": "Erledigt", "fr": "Terminé", "it": "Completato"}),
     (4, "cancelled", 4, False, True,
