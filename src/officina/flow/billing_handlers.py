@@ -25,7 +25,7 @@ from officina.flow.http import (
     ok,
 )
 from officina.flow.models import BillingCreate, BillingPatch
-from officina.flow.params import Biller, Flag, IdsQuery, Reader, SearchBody, Table
+from officina.flow.params import Biller, Flag, IdsQuery, Reader, Table
 from officina.flow.search_idents import BILLING_IDENTS
 from officina.flow.tables import billings
 from officina.flow.values import UUID_PATTERN
@@ -134,48 +134,11 @@ def _run(ctx: Ctx, request: Request, query: search.Query) -> Response:
         return ok(billing.serialize(conn, rows, *flags))
 
 
-def search_billings(
-    ctx: Reader,
-    request: Request,
-    ident: str,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _run(ctx, request, search.leaf(ident, None))
-
-
-def search_billings_value(
-    ctx: Reader,
-    request: Request,
-    ident: str,
-    value: str,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _run(ctx, request, search.leaf(ident, value))
-
-
-def complex_search_billings(
-    ctx: Reader,
-    request: Request,
-    body: SearchBody,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _run(ctx, request, search.parse(body))
-
-
 def routes(t: Table) -> None:
     item = f"/{BASE}/{{billingId}}"
     t.add("GET", f"/{BASE}", get_billings, "Get billings by ids", TAG)
     t.add("POST", f"/{BASE}", create_billing, "Create billing", TAG, 201)
-    for method in ("GET", "POST"):
-        t.add(method, f"/{BASE}/search/{{ident}}", search_billings, "Simple search (X)", TAG)
-        t.add(
-            method,
-            f"/{BASE}/search/{{ident}}/{{value:path}}",
-            search_billings_value,
-            "Simple search (X)",
-            TAG,
-        )
-    t.add("POST", f"/{BASE}/search", complex_search_billings, "Complex search (X)", TAG)
+    t.add_searches(BASE, _run, "billings", TAG, "Simple search (X)")
     t.add("GET", item, get_billing, "Get billing", TAG)
     t.add("PUT", item, put_billing, "Create billing with id", TAG, 201)
     t.add("PATCH", item, patch_billing, "Patch billing notes and ERP fields (X)", TAG, 204)

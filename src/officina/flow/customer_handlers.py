@@ -25,7 +25,7 @@ from officina.flow.http import (
     ok,
 )
 from officina.flow.models import CustomerCreate, CustomerPatch
-from officina.flow.params import CustomerId, Flag, IdsQuery, Reader, SearchBody, Table, Writer
+from officina.flow.params import CustomerId, IdsQuery, Reader, Table, Writer
 from officina.flow.search_idents import customer_idents
 
 BASE = "customers"
@@ -99,14 +99,6 @@ def _run(ctx: Ctx, request: Request, query: search.Query) -> Response:
     return ok(found if objects else [c["id"] for c in found])
 
 
-def _simple(ctx: Ctx, request: Request, ident: str, value: str | None) -> Response:
-    return _run(ctx, request, search.leaf(ident, value))
-
-
-def _complex(ctx: Ctx, request: Request, body: Any) -> Response:
-    return _run(ctx, request, search.parse(body))
-
-
 # -- endpoints ---------------------------------------------------------------------------------
 
 
@@ -139,49 +131,12 @@ def delete_customer(ctx: Writer, request: Request, customerId: CustomerId) -> Re
     return _delete(ctx, request, customerId)
 
 
-def search_customers(
-    ctx: Reader,
-    request: Request,
-    ident: str,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _simple(ctx, request, ident, None)
-
-
-def search_customers_value(
-    ctx: Reader,
-    request: Request,
-    ident: str,
-    value: str,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _simple(ctx, request, ident, value)
-
-
-def complex_search_customers(
-    ctx: Reader,
-    request: Request,
-    body: SearchBody,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _complex(ctx, request, body)
-
-
 def routes(t: Table) -> None:
     tag = "Customers"
     item = f"/{BASE}/{{customerId}}"
     t.add("GET", f"/{BASE}", list_customers, "Gets customers", tag)
     t.add("POST", f"/{BASE}", create_customer, "Creates a customer", tag, 201)
-    for method in ("GET", "POST"):
-        t.add(method, f"/{BASE}/search/{{ident}}", search_customers, "Simple search", tag)
-        t.add(
-            method,
-            f"/{BASE}/search/{{ident}}/{{value:path}}",
-            search_customers_value,
-            "Simple search",
-            tag,
-        )
-    t.add("POST", f"/{BASE}/search", complex_search_customers, "Complex search", tag)
+    t.add_searches(BASE, _run, "customers", tag)
     t.add("GET", item, get_customer, "Gets one customer", tag)
     t.add("PUT", item, put_customer, "Creates a customer (id in path)", tag, 201)
     t.add("PATCH", item, patch_customer, "Patches a customer", tag, 204)

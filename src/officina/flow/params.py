@@ -10,9 +10,10 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Path, Query
+from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from starlette.responses import Response
 
+from officina.flow import search
 from officina.flow.context import Ctx, biller, reader, writer
 from officina.flow.values import UUID_PATTERN
 
@@ -63,6 +64,43 @@ class Table:
             response_class=Response,
             operation_id=self._operation_id(endpoint.__name__, method),
         )
+
+    def add_searches(
+        self,
+        base: str,
+        run: Callable[[Ctx, Request, search.Query], Response],
+        noun: str,
+        tag: str,
+        summary: str = "Simple search",
+    ) -> None:
+        """The search operations every searchable collection offers, in one place: the
+        simple search by ident (and value) over GET and POST, and the complex search with a
+        body. ``run`` answers a parsed query; ``noun`` names the operations
+        (``search_<noun>``, ``search_<noun>_value``, ``complex_search_<noun>``)."""
+
+        def by_ident(
+            ctx: Reader, request: Request, ident: str, yieldObjects: Flag = None
+        ) -> Response:
+            return run(ctx, request, search.leaf(ident, None))
+
+        def by_value(
+            ctx: Reader, request: Request, ident: str, value: str, yieldObjects: Flag = None
+        ) -> Response:
+            return run(ctx, request, search.leaf(ident, value))
+
+        def by_tree(
+            ctx: Reader, request: Request, body: SearchBody, yieldObjects: Flag = None
+        ) -> Response:
+            return run(ctx, request, search.parse(body))
+
+        by_ident.__name__ = f"search_{noun}"
+        by_value.__name__ = f"search_{noun}_value"
+        by_tree.__name__ = f"complex_search_{noun}"
+        for method in ("GET", "POST"):
+            self.add(method, f"/{base}/search/{{ident}}", by_ident, summary, tag)
+            self.add(method, f"/{base}/search/{{ident}}/{{value:path}}", by_value, summary, tag)
+        complex_summary = summary.replace("Simple search", "Complex search")
+        self.add("POST", f"/{base}/search", by_tree, complex_summary, tag)
 
     def _operation_id(self, name: str, method: str) -> str:
         """Unique per operation: an alias route (POST search) gets the method appended."""

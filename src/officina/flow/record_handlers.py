@@ -24,7 +24,7 @@ from officina.flow.http import (
     ok,
 )
 from officina.flow.models import TimeRecordCreate, TimeRecordPatch
-from officina.flow.params import Flag, IdsQuery, Reader, SearchBody, Table, Writer
+from officina.flow.params import IdsQuery, Reader, Table, Writer
 from officina.flow.search_idents import RECORD_IDENTS
 from officina.flow.tables import time_records
 from officina.flow.values import UUID_PATTERN
@@ -129,48 +129,11 @@ def _run(ctx: Ctx, request: Request, query: search.Query) -> Response:
     return ok(found if objects else [r["id"] for r in found])
 
 
-def search_records(
-    ctx: Reader,
-    request: Request,
-    ident: str,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _run(ctx, request, search.leaf(ident, None))
-
-
-def search_records_value(
-    ctx: Reader,
-    request: Request,
-    ident: str,
-    value: str,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _run(ctx, request, search.leaf(ident, value))
-
-
-def complex_search_records(
-    ctx: Reader,
-    request: Request,
-    body: SearchBody,
-    yieldObjects: Flag = None,
-) -> Response:
-    return _run(ctx, request, search.parse(body))
-
-
 def routes(t: Table) -> None:
     item = f"/{BASE}/{{timeTrackingRecordId}}"
     t.add("GET", f"/{BASE}", get_records, "Get time tracking records by ids", TAG)
     t.add("POST", f"/{BASE}", post_record, "Post time tracking record", TAG, 201)
-    for method in ("GET", "POST"):
-        t.add(method, f"/{BASE}/search/{{ident}}", search_records, "Simple search", TAG)
-        t.add(
-            method,
-            f"/{BASE}/search/{{ident}}/{{value:path}}",
-            search_records_value,
-            "Simple search",
-            TAG,
-        )
-    t.add("POST", f"/{BASE}/search", complex_search_records, "Complex search", TAG)
+    t.add_searches(BASE, _run, "records", TAG)
     t.add("GET", item, get_record, "Get time tracking record", TAG)
     t.add("PUT", item, put_record, "Put time tracking record", TAG, 204)
     t.add("PATCH", item, patch_record, "Patch time tracking record", TAG, 204)
