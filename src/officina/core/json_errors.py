@@ -29,3 +29,32 @@ def from_decode_error(message: str, err: ValueError) -> str:
     """``located`` for a decoder's exception (the standard library's or orjson's: both carry
     the decoded text and the offset)."""
     return located(message, getattr(err, "doc", None), getattr(err, "pos", None))
+
+
+def nul_at(doc: object, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where the first string holding a NUL character sits in a decoded body (keys too), or
+    None. No store keeps NUL alike: PostgreSQL refuses it in text and SQLite cuts comparisons
+    at it, so every face refuses it up front and both stores hold the same values."""
+    if isinstance(doc, str):
+        return path if "\x00" in doc else None
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            if isinstance(key, str) and "\x00" in key:
+                return (*path, key)
+            found = nul_at(value, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            found = nul_at(value, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def dotted(path: tuple[str | int, ...]) -> str:
+    """``("locations", 2, "number")`` as ``locations[2].number``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from officina.core.json_errors import dotted
+
 
 class FlowError(Exception):
     """A failure answered with ``status``; every text in it is safe to show to the caller."""
@@ -85,10 +87,4 @@ def payload_too_large(limit: int) -> FlowError:
 
 def json_path(loc: Iterable[Any]) -> str:
     """``("locations", 2, "number")`` → ``locations[2].number``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    return dotted(tuple(p if isinstance(p, int) else str(p) for p in loc))

@@ -171,6 +171,28 @@ def from_validation(exc: RequestValidationError) -> FlowError:
 # -- routes ------------------------------------------------------------------------------------
 
 
+async def _nonstandard_body(request: Request) -> FlowError | None:
+    """What the standard library's decoder (which FastAPI uses) accepts and JSON does not:
+    ``NaN`` and ``Infinity`` as numbers. Refused as bad JSON, like the other faces do, and so
+    is a NUL character in any string, which no store keeps alike."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    declared = request.headers.get("content-type", "")
+    if declared and "json" not in declared.lower():
+        return None
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        return bad_request(json_errors.from_decode_error("the body is not valid JSON", err))
+    nul = json_errors.nul_at(doc)
+    if nul is not None:
+        return invalid_many([(json_path(nul), "must not contain NUL characters")])
+    return None
+
+
 class FlowRoute(APIRoute):
     """Every failure inside a route becomes the face's JSON error body."""
 
@@ -179,6 +201,9 @@ class FlowRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
+                refused = await _nonstandard_body(request)
+                if refused is not None:
+                    return error_response(refused)
                 return await original(request)
             except FlowError as err:
                 return error_response(err)

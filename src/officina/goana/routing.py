@@ -285,4 +285,8 @@ class Face:
             raise Problem(400, errors={"body": [message]}) from err
         if not isinstance(body, dict):
             raise Problem(400, errors={"body": ["the body must be a JSON object"]})
+        nul = json_errors.nul_at(body)
+        if nul is not None:
+            field = json_errors.dotted(nul) or "body"
+            raise Problem(400, errors={field: ["must not contain NUL characters"]})
         return body
