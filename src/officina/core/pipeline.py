@@ -8,7 +8,8 @@
             ─► body announced?  Content-Length over the limit ─► 413
                                 USER route: authenticate now, before one byte is read
             ─► Origin check for cookie-authenticated changes on USER routes ─► 403
-            ─► read the body, streamed, stopping at limit + 1 bytes ─► 413
+            ─► read the body, streamed, stopping at the chunk that passes the limit ─► 413
+            ─► If-None-Match on a read: a 200 whose ETag matches becomes a 304
             ─► the face's route (its own choice of event loop or thread, conditional
                requests through core.etags, rendering in its dialect)
             ─► a 401 answer counts as a failed sign-in; access line and metrics
