@@ -14,7 +14,7 @@ import enum
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -69,6 +69,10 @@ class KindRule:
     kind: Kind
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
+    @property
+    def literal(self) -> bool:
+        return "{" not in self.path
+
     def __post_init__(self) -> None:
         regex = ""
         for segment in self.path.strip("/").split("/"):
@@ -95,12 +99,18 @@ class Face:
 
     def owns(self, rest: str) -> bool:
         """Whether ``rest`` (the path after the instance segment) is this face's."""
-        return rest == self.prefix or rest.startswith(self.prefix + "/")
+        prefix = self.prefix
+        return rest.startswith(prefix) and (len(rest) == len(prefix) or rest[len(prefix)] == "/")
 
     def kind_of(self, rest: str) -> Kind:
+        if not self.kinds:
+            return self.default_kind
         below = rest[len(self.prefix) :]
         for rule in self.kinds:
-            if rule.pattern.match(below):
+            if rule.literal:
+                if below == rule.path or below == rule.path + "/":
+                    return rule.kind
+            elif rule.pattern.match(below):
                 return rule.kind
         return self.default_kind
 
@@ -109,8 +119,9 @@ class Face:
 LOCATED = "officina.located"
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
+    """The face a path belongs to, its instance segment and its route's kind."""
+
     face: Face
     instance: str
     kind: Kind

@@ -8,7 +8,8 @@
             ─► body announced?  Content-Length over the limit ─► 413
                                 USER route: authenticate now, before one byte is read
             ─► Origin check for cookie-authenticated changes on USER routes ─► 403
-            ─► read the body, streamed, stopping at limit + 1 bytes ─► 413
+            ─► read the body, streamed, stopping at the chunk that passes the limit ─► 413
+            ─► If-None-Match on a read: a 200 whose ETag matches becomes a 304
             ─► the face's route (its own choice of event loop or thread, conditional
                requests through core.etags, rendering in its dialect)
             ─► a 401 answer counts as a failed sign-in; access line and metrics
@@ -48,6 +49,8 @@ log = logging.getLogger("officina.pipeline")
 
 # Scope key of the caller the pipeline resolved before reading the body.
 PRINCIPAL = "officina.principal"
+# Scope key of the request's headers as one mapping, made once for every step.
+_HEADERS = "officina.headers"
 # Methods that never change anything (a cookie session may use them from any page).
 SAFE = frozenset({"GET", "HEAD"})
 
@@ -55,49 +58,57 @@ SAFE = frozenset({"GET", "HEAD"})
 class Observer(Protocol):
     """Request ids, the access line and metrics (``ops.requests``)."""
 
-    def begin(self, scope: Scope) -> tuple[bytes, Any]: ...
+    def begin(self, given_id: bytes) -> tuple[bytes, Any]:
+        """The request id to answer with (``given_id``: the client's ``X-Request-ID``)."""
+        ...
 
     def end(self, token: Any, scope: Scope, status: int, seconds: float) -> None: ...
 
 
 class _Head:
-    """The few request headers the pipeline looks at, found in one pass."""
+    """The few request headers the pipeline looks at, from one mapping of them all."""
 
-    __slots__ = ("authorization", "chunked", "cookie", "host", "if_none_match", "length", "origin")
+    __slots__ = ("headers",)
 
-    def __init__(self, scope: Scope) -> None:
-        self.authorization = False
-        self.chunked = False
-        self.cookie: bytes | None = None
-        self.host = b""
-        self.length: int | None = None
-        self.origin: bytes | None = None
-        self.if_none_match: bytes | None = None
-        for name, value in scope.get("headers") or ():
-            if name == b"content-length":
-                self.length = int(value) if value.isdigit() else -1
-            elif name == b"transfer-encoding":
-                self.chunked = True
-            elif name == b"authorization":
-                self.authorization = bool(value.strip())
-            elif name == b"cookie":
-                self.cookie = value if self.cookie is None else self.cookie + b"; " + value
-            elif name == b"origin":
-                self.origin = value
-            elif name == b"host":
-                self.host = value
-            elif name == b"if-none-match":
-                self.if_none_match = value
+    def __init__(self, headers: dict[bytes, bytes]) -> None:
+        self.headers = headers
+
+    @property
+    def length(self) -> int | None:
+        value = self.headers.get(b"content-length")
+        if value is None:
+            return None
+        return int(value) if value.isdigit() else -1
 
     @property
     def body_announced(self) -> bool:
-        return self.chunked or (self.length is not None and self.length != 0)
+        get = self.headers.get
+        return get(b"transfer-encoding") is not None or get(b"content-length", b"0") != b"0"
+
+    @property
+    def authorization(self) -> str | None:
+        value = self.headers.get(b"authorization")
+        return value.decode("latin-1") if value is not None and value.strip() else None
+
+    def cookie(self) -> str | None:
+        value = self.headers.get(b"cookie")
+        if value is None:
+            return None
+        return cookie_parser(value.decode("latin-1")).get(SESSION_COOKIE) or None
+
+    def plain(self, method: str, kind: Kind) -> bool:
+        """Whether no step but the observation applies: no body, no conditional read, and
+        no change a cookie session could make (the common read)."""
+        get = self.headers.get
+        if get(b"transfer-encoding") is not None or get(b"content-length", b"0") != b"0":
+            return False
+        if method in SAFE:
+            return get(b"if-none-match") is None
+        return kind is not Kind.USER or get(b"cookie") is None
 
     def session(self) -> str | None:
         """The session cookie when it is the request's only credential."""
-        if self.authorization or self.cookie is None:
-            return None
-        return cookie_parser(self.cookie.decode("latin-1")).get(SESSION_COOKIE) or None
+        return None if self.authorization else self.cookie()
 
 
 class Pipeline:
@@ -124,7 +135,9 @@ class Pipeline:
         if self.observer is None:
             await self.serve(scope, receive, send)
             return
-        request_id, token = self.observer.begin(scope)
+        headers = dict(scope.get("headers") or ())
+        scope[_HEADERS] = headers
+        request_id, token = self.observer.begin(headers.get(b"x-request-id", b""))
         started = time.perf_counter()
         status = 500
 
@@ -149,22 +162,25 @@ class Pipeline:
             return
         scope[LOCATED] = located
         login = None if located.kind is Kind.OAUTH_CLIENT else scope_password_login(scope)
-        head = _Head(scope)
-        store: Store | None = None
-        address = (scope.get("client") or ("", 0))[0] or ""
-        if login is not None:
-            store = await self._store(located.instance)
-            if store is not None:
-                wait = await blocked_for(store, login, address)
-                if wait is not None:
-                    refused = throttle.too_many(wait)
-                    answer = located.face.dialect.error(
-                        429, refused.message, refused.headers, head=scope["method"] == "HEAD"
-                    )
-                    await answer(scope, receive, send)
-                    return
-        if login is None or store is None:
+        head = _Head(scope.get(_HEADERS) or dict(scope.get("headers") or ()))
+        if login is None:
+            if head.plain(scope["method"], located.kind):
+                await self.app(scope, receive, send)  # nothing for the pipeline to judge
+            else:
+                await self.gate(located, head, None, None, scope, receive, send)
+            return
+        store = await self._store(located.instance)
+        if store is None:
             await self.gate(located, head, store, login, scope, receive, send)
+            return
+        address = (scope.get("client") or ("", 0))[0] or ""
+        wait = await blocked_for(store, login, address)
+        if wait is not None:
+            refused = throttle.too_many(wait)
+            answer = located.face.dialect.error(
+                429, refused.message, refused.headers, head=scope["method"] == "HEAD"
+            )
+            await answer(scope, receive, send)
             return
         status = 0
 
@@ -226,8 +242,9 @@ class Pipeline:
                 await dialect.too_large(self.limit, head=is_head)(scope, receive, send)
                 return
             receive = _replay(body, receive)
-        if head.if_none_match is not None and method in SAFE:
-            send = _not_modified(head.if_none_match.decode("latin-1"), send)
+        if_none_match = head.headers.get(b"if-none-match")
+        if if_none_match is not None and method in SAFE:
+            send = _not_modified(if_none_match.decode("latin-1"), send)
         await self.app(scope, receive, send)
 
     async def _store(self, instance: str) -> Store | None:
@@ -240,14 +257,8 @@ async def _authenticate(store: Store, scope: Scope, login: str | None, head: _He
     """The caller, resolved where the records face would resolve it: on SQLite through the
     event loop's lookup connection (callers it knows cost no statement), a password's slow
     hash on a worker thread, PostgreSQL through its asynchronous driver."""
-    authorization: str | None = None
-    for name, value in scope.get("headers") or ():
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-            break
-    cookie = None
-    if not authorization and head.cookie is not None:
-        cookie = cookie_parser(head.cookie.decode("latin-1")).get(SESSION_COOKIE)
+    authorization = head.authorization
+    cookie = None if authorization else head.cookie()
 
     def work(on_loop: bool = False) -> Principal:
         with store.loop_lookups() if on_loop else store.read(lookups=True) as conn:
@@ -262,10 +273,12 @@ async def _authenticate(store: Store, scope: Scope, login: str | None, head: _He
 def _same_origin(scope: Scope, head: _Head) -> bool:
     """A browser sends ``Origin`` with every cross-site change; a request without one comes
     from a program, not from another site's page, and is let through."""
-    if head.origin is None:
+    origin = head.headers.get(b"origin")
+    if origin is None:
         return True
-    own = f"{scope.get('scheme', 'http')}://{head.host.decode('latin-1')}"
-    return head.origin.decode("latin-1").rstrip("/").lower() == own.lower()
+    host = head.headers.get(b"host", b"").decode("latin-1")
+    own = f"{scope.get('scheme', 'http')}://{host}"
+    return origin.decode("latin-1").rstrip("/").lower() == own.lower()
 
 
 async def _read_limited(receive: Receive, limit: int) -> bytes | None:

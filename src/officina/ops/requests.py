@@ -158,13 +158,8 @@ class Observer:
         self.metrics = metrics
         self.faces = faces
 
-    def begin(self, scope: Scope) -> tuple[bytes, contextvars.Token[str]]:
-        given = b""
-        for name, value in scope.get("headers") or ():
-            if name == b"x-request-id":
-                given = value
-                break
-        text = given.decode("latin-1")
+    def begin(self, given_id: bytes) -> tuple[bytes, contextvars.Token[str]]:
+        text = given_id.decode("latin-1")
         request_id = text if text and _TOKEN.match(text) else os.urandom(16).hex()
         return request_id.encode(), REQUEST_ID.set(request_id)
 
