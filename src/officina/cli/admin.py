@@ -18,6 +18,7 @@ from officina.cli.common import (
     InstanceName,
     _check_email,
     _emit_json,
+    _instance_store,
     _one_line_errors,
     _open,
     _progress_printer,
@@ -219,11 +220,8 @@ def apikey_create(
     as_json: AsJson = False,
 ) -> None:
     """Create an API key (use as Basic api:<key>); the key is printed once."""
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            key = people.create_api_key(conn, people.user_id_by_email(conn, email), label)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        key = people.create_api_key(conn, people.user_id_by_email(conn, email), label)
     if as_json:
         _emit_json({"instance": store.name, "email": email.strip(), "api_key": key})
     else:
@@ -255,17 +253,14 @@ def application_create(
 
     if not callback:
         raise CliError("at least one --callback URL is required")
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            created = create_application(
-                conn,
-                name=name,
-                identifier=identifier,
-                callbacks=callback,
-                restricted=restricted,
-            )
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        created = create_application(
+            conn,
+            name=name,
+            identifier=identifier,
+            callbacks=callback,
+            restricted=restricted,
+        )
     data = {
         "instance": store.name,
         "id": created.id,
@@ -306,9 +301,7 @@ def user_unlock(
     """Clear the failed sign-in counts of a user (and of one client address)."""
     from officina.core import throttle
 
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
+    with _instance_store(instance, data_dir, database_url) as store:
         with store.read() as conn:
             people.user_id_by_email(conn, email)
         cleared = throttle.forget_account(store, email)
@@ -369,11 +362,8 @@ def user_sessions(
     """List a user's live cookie sessions and sign-in tokens."""
     from officina.core.credentials import list_sign_ins
 
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.read() as conn:
-            rows = list_sign_ins(conn, people.user_id_by_email(conn, email))
+    with _instance_store(instance, data_dir, database_url) as store, store.read() as conn:
+        rows = list_sign_ins(conn, people.user_id_by_email(conn, email))
     if as_json:
         _emit_json(rows)
         return
@@ -399,11 +389,8 @@ def user_revoke_tokens(
     """End every cookie session and sign-in token of a user (API keys with --api-keys)."""
     from officina.core.credentials import end_sign_ins
 
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            ended = end_sign_ins(conn, people.user_id_by_email(conn, email), api_keys)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        ended = end_sign_ins(conn, people.user_id_by_email(conn, email), api_keys)
     if as_json:
         _emit_json({"instance": store.name, "email": email.strip(), "ended": ended})
     else:
@@ -422,12 +409,9 @@ def apikey_list(
     """List API keys (their IDs and labels; a key itself is never shown again)."""
     from officina.core.credentials import list_api_keys
 
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.read() as conn:
-            user_id = people.user_id_by_email(conn, email) if email else None
-            rows = list_api_keys(conn, user_id)
+    with _instance_store(instance, data_dir, database_url) as store, store.read() as conn:
+        user_id = people.user_id_by_email(conn, email) if email else None
+        rows = list_api_keys(conn, user_id)
     if as_json:
         _emit_json(rows)
         return
@@ -448,12 +432,9 @@ def apikey_revoke(
     """Revoke an API key; it stops working at the next request on every face."""
     from officina.core.credentials import revoke_api_key
 
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            if not revoke_api_key(conn, key_id):
-                raise CliError(f"no live API key with ID {key_id}")
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        if not revoke_api_key(conn, key_id):
+            raise CliError(f"no live API key with ID {key_id}")
     if as_json:
         _emit_json({"instance": store.name, "id": key_id, "revoked": True})
     else:

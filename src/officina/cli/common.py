@@ -191,6 +191,17 @@ def _store(instances: Instances, name: str) -> Store:
     return instances.get(name)
 
 
+@contextmanager
+def _instance_store(
+    instance: str | None, data_dir: Path | None, database_url: str | None
+) -> Iterator[Store]:
+    """The store of one existing instance (the default one when ``instance`` is None), for
+    the many commands that work on a single instance."""
+    settings = _settings(data_dir, database_url)
+    with _open(settings) as instances:
+        yield _store(instances, instance or settings.default_instance)
+
+
 def _check_email(email: str) -> str:
     email = email.strip()
     if not people.EMAIL.match(email):

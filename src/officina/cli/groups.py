@@ -16,10 +16,8 @@ from officina.cli.common import (
     DataDir,
     InstanceName,
     _emit_json,
+    _instance_store,
     _one_line_errors,
-    _open,
-    _settings,
-    _store,
     group_app,
 )
 from officina.core import people
@@ -53,11 +51,8 @@ def group_create(
     as_json: AsJson = False,
 ) -> None:
     """Create a group without any permission."""
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            group_id = people.create_group(conn, name)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        group_id = people.create_group(conn, name)
     if as_json:
         _emit_json({"instance": store.name, "id": group_id, "name": name.strip()})
     else:
@@ -73,11 +68,8 @@ def group_list(
     as_json: AsJson = False,
 ) -> None:
     """List the groups with their permissions (rw: writable, r: read-only) and members."""
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.read() as conn:
-            found = people.list_groups(conn)
+    with _instance_store(instance, data_dir, database_url) as store, store.read() as conn:
+        found = people.list_groups(conn)
     if as_json:
         _emit_json([_as_dict(g) for g in found])
         return
@@ -112,13 +104,10 @@ def group_grant(
     as_json: AsJson = False,
 ) -> None:
     checked = [people.check_module(m) for m in modules]
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            group_id = people.group_id_by_name(conn, name)
-            for module in checked:
-                people.grant(conn, group_id, module, writable=write)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        group_id = people.group_id_by_name(conn, name)
+        for module in checked:
+            people.grant(conn, group_id, module, writable=write)
     if as_json:
         _emit_json({"instance": store.name, "group": name, "modules": checked, "writable": write})
     else:
@@ -138,12 +127,9 @@ def group_revoke(
 ) -> None:
     """Take modules from a group (reading and writing both)."""
     checked = [people.check_module(m) for m in modules]
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            group_id = people.group_id_by_name(conn, name)
-            held = [m for m in checked if people.revoke(conn, group_id, m)]
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        group_id = people.group_id_by_name(conn, name)
+        held = [m for m in checked if people.revoke(conn, group_id, m)]
     if as_json:
         _emit_json({"instance": store.name, "group": name, "revoked": held})
     elif held:
@@ -170,13 +156,10 @@ def group_add_user(
     as_json: AsJson = False,
 ) -> None:
     """Make a user a member of a group, so the group's permissions apply to them."""
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            group_id = people.group_id_by_name(conn, name)
-            user_id = people.user_id_by_email(conn, email)
-            people.add_member(conn, group_id, user_id, writable=not read_only)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        group_id = people.group_id_by_name(conn, name)
+        user_id = people.user_id_by_email(conn, email)
+        people.add_member(conn, group_id, user_id, writable=not read_only)
     if as_json:
         _emit_json(
             {
@@ -201,13 +184,10 @@ def group_remove_user(
     as_json: AsJson = False,
 ) -> None:
     """Take a user out of a group."""
-    settings = _settings(data_dir, database_url)
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            group_id = people.group_id_by_name(conn, name)
-            user_id = people.user_id_by_email(conn, email)
-            was = people.remove_member(conn, group_id, user_id)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        group_id = people.group_id_by_name(conn, name)
+        user_id = people.user_id_by_email(conn, email)
+        was = people.remove_member(conn, group_id, user_id)
     if as_json:
         _emit_json({"instance": store.name, "group": name, "email": email.strip(), "removed": was})
     elif was:
