@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,23 +42,29 @@ def _to(store: Store, target: str) -> None:
                 conn.commit()
 
 
-@pytest.fixture(params=STORES)
-def older(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Instances, Store]]:
-    if request.param == "postgres":
+@contextmanager
+def at_revision(kind: str, tmp_path: Path, revision: str) -> Iterator[tuple[Instances, Store]]:
+    """An instance ``main`` whose store is left at ``revision`` (a migration's predecessor)."""
+    if kind == "postgres":
         assert PG_URL
         settings = Settings(database_url=PG_URL, schema_prefix=f"m{uuid.uuid4().hex[:8]}_")
     else:
         settings = Settings(data_dir=tmp_path / "data")
-    # An instance whose store is left at the revision before this one.
-    instances = Instances(settings, prepare=lambda store: _to(store, "core_0002"))
+    instances = Instances(settings, prepare=lambda store: _to(store, revision))
     try:
         yield instances, instances.create("main")
     finally:
-        if request.param == "postgres":
+        if kind == "postgres":
             with instances.get("main").engine.begin() as conn:
                 for schema in instances.schemas():
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         instances.close()
+
+
+@pytest.fixture(params=STORES)
+def older(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Instances, Store]]:
+    with at_revision(request.param, tmp_path, "core_0002") as found:
+        yield found
 
 
 def test_upgrade_adds_the_ready_application_and_ends_old_sessions(

@@ -4,7 +4,6 @@ stores."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,27 +11,14 @@ import pytest
 from sqlalchemy import text
 
 from officina.core.store import Instances, Store
-from officina.settings import Settings
-from tests.conftest import PG_URL, STORES
-from tests.test_migration_auth import _to
+from tests.conftest import STORES
+from tests.test_migration_auth import _to, at_revision
 
 
 @pytest.fixture(params=STORES)
 def older(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Instances, Store]]:
-    if request.param == "postgres":
-        assert PG_URL
-        settings = Settings(database_url=PG_URL, schema_prefix=f"g{uuid.uuid4().hex[:8]}_")
-    else:
-        settings = Settings(data_dir=tmp_path / "data")
-    instances = Instances(settings, prepare=lambda store: _to(store, "goana_0001"))
-    try:
-        yield instances, instances.create("main")
-    finally:
-        if request.param == "postgres":
-            with instances.get("main").engine.begin() as conn:
-                for schema in instances.schemas():
-                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        instances.close()
+    with at_revision(request.param, tmp_path, "goana_0001") as found:
+        yield found
 
 
 def _set(store: Store, sql: str) -> None:
