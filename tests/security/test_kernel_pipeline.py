@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from officina.app import build_app
-from officina.core import people, throttle
+from officina.core import clock, people, throttle
 from officina.core.sessions import create_session
 from tests.conftest import Env, basic, unique
 from tests.flow.helpers import count
@@ -36,7 +36,11 @@ def _person(env: Env) -> str:
 
 
 @pytest.fixture
-def few_failures() -> Iterator[None]:
+def few_failures(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # The throttle's clock stands still: the wait after the free failures (a second) must
+    # not run out on a slow machine before the request that should meet it.
+    frozen = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: frozen)
     saved = throttle.LIMITS
     # Three failures of one account from one address cost no waiting (the pair's free
     # failures under a limit of four); the next attempt waits, with 429.
