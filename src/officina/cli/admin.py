@@ -178,15 +178,12 @@ def user_create(
     """Create a user; a generated password is printed once."""
     from officina.core.bootstrap import new_password
 
-    settings = _settings(data_dir, database_url)
     secret = password if password is not None else new_password()
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            user = people.create_user(conn, email=email, password=secret, name=name, admin=admin)
-            group_ids = [people.group_id_by_name(conn, g) for g in group or []]
-            for group_id in group_ids:
-                people.add_member(conn, group_id, user.id, writable=True)
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        user = people.create_user(conn, email=email, password=secret, name=name, admin=admin)
+        group_ids = [people.group_id_by_name(conn, g) for g in group or []]
+        for group_id in group_ids:
+            people.add_member(conn, group_id, user.id, writable=True)
     data: dict[str, Any] = {
         "instance": store.name,
         "id": user.id,
@@ -330,15 +327,12 @@ def user_password(
     from officina.core.bootstrap import new_password
     from officina.core.credentials import CredentialError, set_password
 
-    settings = _settings(data_dir, database_url)
     secret = password if password is not None else new_password()
-    with _open(settings) as instances:
-        store = _store(instances, instance or settings.default_instance)
-        with store.write() as conn:
-            try:
-                ended = set_password(conn, people.user_id_by_email(conn, email), secret)
-            except CredentialError as err:
-                raise CliError(str(err)) from None
+    with _instance_store(instance, data_dir, database_url) as store, store.write() as conn:
+        try:
+            ended = set_password(conn, people.user_id_by_email(conn, email), secret)
+        except CredentialError as err:
+            raise CliError(str(err)) from None
     data: dict[str, Any] = {"instance": store.name, "email": email.strip(), "ended": ended}
     if password is None:
         data["password"] = secret
